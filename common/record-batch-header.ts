@@ -161,6 +161,21 @@ export function setPartitionLeaderEpoch(buf: Buffer, epoch: number, position = 0
   buf.writeInt32BE(epoch, position + HeaderPosition.partitionLeaderEpoch);
 }
 
+/**
+ * Stamps the broker's clock into a batch for topics with message.timestamp.type=LogAppendTime:
+ * sets the timestamp-type bit and maxTimestamp, then recomputes the CRC, which covers both
+ * (Kafka's setMaxTimestamp). Consumers then read maxTimestamp as every record's timestamp.
+ */
+export function setLogAppendTime(buf: Buffer, timestampMs: number, position = 0): void {
+  assert(Number.isSafeInteger(timestampMs) && timestampMs >= 0, 'the append time is a non-negative safe integer');
+  assert(Number.isInteger(position) && position >= 0 && position + BATCH_HEADER_BYTES <= buf.length, 'a whole header lies at position');
+  const attributes = buf.readInt16BE(position + HeaderPosition.attributes);
+  buf.writeInt16BE(attributes | (TimestampType.logAppendTime << 3), position + HeaderPosition.attributes);
+  writeInt64(buf, timestampMs, position + HeaderPosition.maxTimestamp);
+  const end = position + LOG_OVERHEAD_BYTES + buf.readInt32BE(position + HeaderPosition.batchLength);
+  buf.writeUInt32BE(crc32c(buf, position + CRC_START_POSITION, end), position + HeaderPosition.crc);
+}
+
 /** Whether the batch at `position` is whole and its CRC-32C matches; never throws on bad bytes. */
 export function isCrcValid(buf: Buffer, position = 0): boolean {
   assert(Number.isInteger(position) && position >= 0, 'position is a non-negative integer');

@@ -34,7 +34,7 @@ import { readVarint, readVarlong, sizeOfVarint, sizeOfVarlong, writeVarint, writ
 
 export {
   BATCH_HEADER_BYTES, CompressionType, LOG_OVERHEAD_BYTES, MAGIC_V2, TimestampType,
-  isCrcValid, iterateRecordBatches, readRecordBatchHeader, setBaseOffset, setPartitionLeaderEpoch,
+  isCrcValid, iterateRecordBatches, readRecordBatchHeader, setBaseOffset, setLogAppendTime, setPartitionLeaderEpoch,
 } from './record-batch-header.ts';
 export type { CompressionName, RecordBatchHeader } from './record-batch-header.ts';
 

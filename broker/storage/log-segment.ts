@@ -208,6 +208,14 @@ export class LogSegment {
     return null;
   }
 
+  /** Calls `visit` with the header of every batch from the one holding `fromOffset` to the end. */
+  forEachBatchHeader(fromOffset: number, visit: (header: RecordBatchHeader) => void): void {
+    const first = this.findBatch(fromOffset);
+    if (first === null) return;
+    const scanner = new BatchScanner(this.#io, this.#fd, this.#sizeBytes, first.position, { wholeBatches: false });
+    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) visit(batch.header);
+  }
+
   /**
    * Whole batches starting with the one that holds `startOffset`, up to `maxBytes` (the first batch
    * is returned whole even if larger, so a consumer always makes progress, as in Kafka since

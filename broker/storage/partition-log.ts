@@ -207,6 +207,16 @@ export class PartitionLog {
     return null;
   }
 
+  /**
+   * Calls `visit` with the header of every batch from the one holding `fromOffset` to the end, in
+   * order, without reading records: what rebuilding producer state after a restart needs.
+   */
+  forEachBatchHeader(fromOffset: number, visit: (header: RecordBatchHeader) => void): void {
+    this.#assertOpen();
+    const from = Math.max(fromOffset, this.#logStartOffset);
+    for (let i = this.#segmentIndexFor(from); i < this.#segments.length; i++) this.#segments[i].forEachBatchHeader(from, visit);
+  }
+
   /** The first offset at or after the log start whose record timestamp is ≥ `timestamp`, or null. */
   findOffsetByTimestamp(timestamp: number): { offset: number; timestamp: number } | null {
     this.#assertOpen();
