@@ -50,6 +50,9 @@ export function resolveLogConfig(overrides: Partial<LogConfig> = {}): LogConfig 
     if (!Number.isSafeInteger(value)) throw new RangeError(`log config ${name} must be a safe integer, got ${value}`);
   }
   if (config.segmentBytes < 61 + 12) throw new RangeError(`segmentBytes ${config.segmentBytes} cannot hold one batch`);
+  // Index entries store positions as int32, so a segment may not grow past 2 GiB (Kafka's
+  // segment.bytes is an int for the same reason).
+  if (config.segmentBytes > 0x7fffffff) throw new RangeError(`segmentBytes ${config.segmentBytes} is above 2147483647`);
   if (config.segmentIndexBytes < 12) throw new RangeError(`segmentIndexBytes ${config.segmentIndexBytes} cannot hold one index entry`);
   if (config.indexIntervalBytes < 0) throw new RangeError(`indexIntervalBytes must be >= 0`);
   if (config.segmentMs < 1) throw new RangeError(`segmentMs must be >= 1`);

@@ -51,7 +51,7 @@ export function loadLog(options: LoadLogOptions): LoadedLog {
   const nowMs = options.clock.nowMs();
   const opened = baseOffsets.map((baseOffset) => LogSegment.open(io, dir, baseOffset, options.config, nowMs));
   const segments = opened.map((o) => o.segment);
-  for (const segment of segments.slice(0, -1)) segment.markInactive();
+  opened.slice(0, -1).forEach(({ segment, isSane }) => segment.markInactive(isSane));
   const recoveredBytes = recoverSegments(options, segments, opened.map((o) => o.isSane));
 
   let logStartOffset = Math.max(options.logStartOffset, segments[0]?.baseOffset ?? 0);

@@ -297,6 +297,7 @@ export class LogSegment {
     }
     this.#offsetIndex.writeToFile();
     this.#timeIndex.writeToFile();
+    this.#needsIndexSync = true;
     return { validBytes, truncatedBytes: fileSizeBytes - validBytes, nextOffset: this.#nextOffset, validBatches, stopReason };
   }
 
@@ -307,6 +308,7 @@ export class LogSegment {
     const scanner = new BatchScanner(this.#io, this.#fd, sizeBefore, 0, { wholeBatches: false });
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) this.#indexBatch(batch.header, batch.position);
     if (scanner.stopReason !== 'end') throw this.#corruptAt(scanner.position);
+    this.#needsIndexSync = true;
   }
 
   /**
@@ -335,11 +337,15 @@ export class LogSegment {
     this.#needsIndexSync = false;
   }
 
-  /** The segment stops taking appends: its largest timestamp goes into the time index, as Kafka does on roll. */
-  markInactive(): void {
+  /**
+   * The segment stops taking appends: its largest timestamp goes into the time index, as Kafka does
+   * on roll, and its indexes must be fsynced once. A segment loaded at startup whose indexes
+   * passed the sanity check has them on disk already (`indexesAreDurable`).
+   */
+  markInactive(indexesAreDurable = false): void {
     if (!this.#isActive) return;
     this.#isActive = false;
-    this.#needsIndexSync = true;
+    this.#needsIndexSync = !indexesAreDurable;
     if (this.#sizeBytes > 0) this.#timeIndex.maybeAppend(this.#maxTimestamp, this.#offsetOfMaxTimestamp);
   }
 

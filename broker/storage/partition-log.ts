@@ -321,6 +321,11 @@ export class PartitionLog {
     if (batch.length !== header.sizeBytes) {
       throw new MiniKafkaError('CORRUPT_MESSAGE', `an append takes exactly one record batch: got ${batch.length} bytes for a batch of ${header.sizeBytes}`, { dir: this.dir, bytes: batch.length, batchBytes: header.sizeBytes });
     }
+    if (header.recordCount < 1 || header.lastOffsetDelta !== header.recordCount - 1) {
+      // Kafka requires lastOffset - baseOffset + 1 == recordCount > 0: an empty batch would take no
+      // offset, and the next batch would share its base offset.
+      throw new MiniKafkaError('INVALID_RECORD', `a produced batch must hold at least one record with offset deltas 0..n-1: got ${header.recordCount} records, last offset delta ${header.lastOffsetDelta}`, { dir: this.dir, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta });
+    }
     if (header.isControl) {
       throw new MiniKafkaError('INVALID_RECORD', 'clients may not append control batches', { dir: this.dir });
     }

@@ -298,3 +298,14 @@ describe('PartitionLog', () => {
     await log.close();
   });
 });
+
+describe('PartitionLog.append() input rules', () => {
+  it('rejects an empty batch with INVALID_RECORD, so no two batches share an offset', async () => {
+    const dir = makeTempDir();
+    const log = PartitionLog.open({ dir, config: resolveLogConfig({ indexIntervalBytes: 0 }) });
+    log.append(encodeRecordBatch({ records: [{ value: 'a' }] }));
+    expect(() => log.append(encodeRecordBatch({ baseTimestamp: 5, records: [] }))).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }) as unknown as Error);
+    expect(log.append(encodeRecordBatch({ records: [{ value: 'b' }] })).baseOffset).toBe(1);
+    await log.close();
+  });
+});
