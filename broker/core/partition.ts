@@ -1,0 +1,214 @@
+/**
+ * One partition as the broker serves it: its log plus the rules that sit above storage on the
+ * produce path (idempotence, LogAppendTime, compacted topics, acks) and the fetch path (long poll).
+ *
+ * Produce, in order, with no `await` before the append so appends never interleave:
+ *   producer-state check (a duplicate returns its original offsets, nothing is written) →
+ *   topic rules → log.append (validates CRC and framing, assigns offsets) → producer-state update →
+ *   for acks ≠ 0, wait for the fsync if the flush policy asked for one.
+ *
+ * acks on one broker: the leader is the only replica, so the high watermark is the log end
+ * offset right after the append, and acks=1 and acks=all acknowledge at the same moment: after
+ * the write into the page cache, or after the fsync when flush.messages says so. acks=0 answers
+ * without waiting for that fsync.
+ */
+
+import path from 'node:path';
+import { MiniKafkaError } from '../../common/errors.ts';
+import type { RecordBatchHeader } from '../../common/record-batch.ts';
+import { decodeRecordBatch, readRecordBatchHeader, setLogAppendTime } from '../../common/record-batch.ts';
+import type { Clock } from '../storage/clock.ts';
+import type { FileIo } from '../storage/file-io.ts';
+import { readWholeFile, writeFileAtomic } from '../storage/file-io.ts';
+import { offsetFileName } from '../storage/file-names.ts';
+import type { PartitionLog } from '../storage/partition-log.ts';
+import { ProducerState } from './producer-state.ts';
+
+const SNAPSHOT_SUFFIX = '.snapshot';
+
+export type Acks = 0 | 1 | -1;
+
+/** The topic-level settings the produce path needs beyond the log's own. */
+export interface PartitionRules {
+  readonly isCompacted: boolean;
+  readonly isLogAppendTime: boolean;
+  readonly minInsyncReplicas: number;
+}
+
+export interface ProduceResult {
+  readonly partition: number;
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+  readonly recordCount: number;
+  readonly sizeBytes: number;
+  /** The broker's timestamp for LogAppendTime topics, else -1 (as Kafka's produce response). */
+  readonly logAppendTimeMs: number;
+  readonly logStartOffset: number;
+  /** True when this was a retry of a batch already in the log: nothing was written. */
+  readonly isDuplicate: boolean;
+}
+
+export interface FetchResult {
+  /** Whole record batches; the first may begin before the requested offset, as in Kafka. */
+  readonly bytes: Buffer;
+  readonly highWatermark: number;
+  readonly logStartOffset: number;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export class Partition {
+  readonly topic: string;
+  readonly index: number;
+  readonly log: PartitionLog;
+  readonly #producers: ProducerState;
+  readonly #io: FileIo;
+  readonly #clock: Clock;
+  readonly #waiters = new Set<() => void>();
+  #rules: PartitionRules;
+
+  private constructor(topic: string, index: number, log: PartitionLog, producers: ProducerState, rules: PartitionRules, io: FileIo, clock: Clock) {
+    this.topic = topic;
+    this.index = index;
+    this.log = log;
+    this.#producers = producers;
+    this.#rules = rules;
+    this.#io = io;
+    this.#clock = clock;
+  }
+
+  /** Wraps an open log, rebuilding its producer state from the newest snapshot plus the batches after it. */
+  static open(topic: string, index: number, log: PartitionLog, rules: PartitionRules, io: FileIo, clock: Clock): Partition {
+    const { state, fromOffset } = loadNewestSnapshot(io, log);
+    log.forEachBatchHeader(fromOffset, (header) => {
+      if (header.lastOffset >= fromOffset) state.update(header);
+    });
+    return new Partition(topic, index, log, state, rules, io, clock);
+  }
+
+  updateRules(rules: PartitionRules): void {
+    this.#rules = rules;
+  }
+
+  /** Appends one batch as produced; see the file header for the order of checks. */
+  async produce(batch: Buffer, acks: Acks): Promise<ProduceResult> {
+    const context = { topic: this.topic, partition: this.index };
+    if (acks === -1 && this.#rules.minInsyncReplicas > 1) {
+      throw new MiniKafkaError('NOT_ENOUGH_REPLICAS', `acks=all needs ${this.#rules.minInsyncReplicas} in-sync replicas (min.insync.replicas) but this broker is the only one`, { ...context, minInsyncReplicas: this.#rules.minInsyncReplicas });
+    }
+    const header = readRecordBatchHeader(batch, 0);
+    const check = this.#producers.check(header, context);
+    if (check.isDuplicate) {
+      return { partition: this.index, baseOffset: check.batch.baseOffset, lastOffset: check.batch.lastOffset, recordCount: header.recordCount, sizeBytes: batch.length, logAppendTimeMs: -1, logStartOffset: this.log.logStartOffset, isDuplicate: true };
+    }
+    if (this.#rules.isCompacted) rejectNullKeys(batch, context);
+    let logAppendTimeMs = -1;
+    if (this.#rules.isLogAppendTime) {
+      logAppendTimeMs = this.#clock.nowMs();
+      setLogAppendTime(batch, logAppendTimeMs);
+    }
+    const appended = this.log.append(batch);
+    const stored: RecordBatchHeader = { ...header, baseOffset: appended.baseOffset, lastOffset: appended.lastOffset };
+    this.#producers.update(stored);
+    if (acks !== 0 && appended.flushed !== null) await appended.flushed;
+    return {
+      partition: this.index,
+      baseOffset: appended.baseOffset,
+      lastOffset: appended.lastOffset,
+      recordCount: appended.recordCount,
+      sizeBytes: appended.sizeBytes,
+      logAppendTimeMs,
+      logStartOffset: this.log.logStartOffset,
+      isDuplicate: false,
+    };
+  }
+
+  /**
+   * Reads from `offset`; when nothing is there yet, waits up to `maxWaitMs` for an append (woken
+   * by the append itself, not by polling), or until `signal` aborts or the partition closes.
+   */
+  async fetch(offset: number, maxBytes: number, maxWaitMs: number, signal?: AbortSignal): Promise<FetchResult> {
+    let read = this.log.read(offset, maxBytes);
+    if (read === null && maxWaitMs > 0 && signal?.aborted !== true) {
+      await this.#waitForAppend(offset, maxWaitMs, signal);
+      read = this.log.read(offset, maxBytes);
+    }
+    return { bytes: read?.bytes ?? EMPTY, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset };
+  }
+
+  /** Ends every long poll at once (topic deleted, broker stopping). */
+  wakeAll(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Writes a producer-state snapshot at the log end offset, then closes the log. */
+  async close(): Promise<void> {
+    this.wakeAll();
+    await writeFileAtomic(this.#io, this.log.dir, offsetFileName(this.log.nextOffset, SNAPSHOT_SUFFIX), this.#producers.encodeSnapshot());
+    removeSnapshots(this.#io, this.log.dir, (offset) => offset < this.log.nextOffset);
+    await this.log.close();
+  }
+
+  async delete(): Promise<void> {
+    this.wakeAll();
+    await this.log.delete();
+  }
+
+  #waitForAppend(offset: number, maxWaitMs: number, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        stopListening();
+        signal?.removeEventListener('abort', done);
+        this.#waiters.delete(done);
+        resolve();
+      };
+      const timer = setTimeout(done, maxWaitMs);
+      const stopListening = this.log.onAppend((nextOffset) => {
+        if (nextOffset > offset) done();
+      });
+      signal?.addEventListener('abort', done, { once: true });
+      this.#waiters.add(done);
+    });
+  }
+}
+
+/** Kafka rejects records without a key on compacted topics: compaction keeps the latest value per key. */
+function rejectNullKeys(batch: Buffer, context: Record<string, unknown>): void {
+  for (const record of decodeRecordBatch(batch).records) {
+    if (record.key === null) {
+      throw new MiniKafkaError('INVALID_RECORD', `compacted topic ${String(context.topic)} does not accept records without a key`, context);
+    }
+  }
+}
+
+function listSnapshots(io: FileIo, dir: string): number[] {
+  return io
+    .readdir(dir)
+    .filter((name) => /^\d{20}\.snapshot$/.test(name))
+    .map((name) => Number(name.slice(0, 20)))
+    .sort((a, b) => a - b);
+}
+
+function removeSnapshots(io: FileIo, dir: string, shouldRemove: (offset: number) => boolean): void {
+  for (const offset of listSnapshots(io, dir)) {
+    if (shouldRemove(offset)) io.unlink(path.join(dir, offsetFileName(offset, SNAPSHOT_SUFFIX)));
+  }
+}
+
+/**
+ * The newest snapshot at or below the log end offset (newer ones describe offsets a recovery cut
+ * away, so they are deleted), or an empty state to be replayed from the log start.
+ */
+function loadNewestSnapshot(io: FileIo, log: PartitionLog): { state: ProducerState; fromOffset: number } {
+  removeSnapshots(io, log.dir, (offset) => offset > log.nextOffset);
+  for (const offset of listSnapshots(io, log.dir).reverse()) {
+    if (offset < log.logStartOffset) break;
+    try {
+      return { state: ProducerState.decodeSnapshot(readWholeFile(io, path.join(log.dir, offsetFileName(offset, SNAPSHOT_SUFFIX)))), fromOffset: offset };
+    } catch {
+      // A damaged snapshot is derived data like an index: fall back to an older one or the log.
+    }
+  }
+  return { state: new ProducerState(), fromOffset: log.logStartOffset };
+}
