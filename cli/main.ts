@@ -19,10 +19,13 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from './cli-errors.ts';
 import type { CliContext, CliIo } from './cli-io.ts';
 import { EXIT_OK, EXIT_USAGE, processIo } from './cli-io.ts';
+import { registerBrokerStart } from './broker-start.ts';
 import { registerDumpLog } from './dump-log.ts';
 
 const examples = `
 Examples:
+  $ minikafka broker start
+  $ minikafka broker start --data-dir /tmp/mk --config log.flush.interval.messages=1
   $ minikafka dump-log data/orders-0/00000000000000000000.log
   $ minikafka dump-log --records --json data/orders-0/00000000000000000000.log
   $ minikafka help dump-log`;
@@ -30,7 +33,7 @@ Examples:
 /** Builds the program; `context.exitCode` is set by commands that fail part way. */
 export function buildProgram(context: CliContext): Command {
   const program = new Command('minikafka')
-    .description('A Kafka-like broker for learning: tools to look inside its data directory.')
+    .description('A Kafka-like broker for local development and for learning what Kafka guarantees.')
     .version(readVersion(), '-V, --version', 'print the version')
     .option('--json', 'print JSON for scripts instead of text for people')
     .addHelpText('after', examples)
@@ -44,6 +47,7 @@ export function buildProgram(context: CliContext): Command {
       outputError: (text, write) => write(`${text.replace(/\s*\n\s*(?=\S)/g, ' ').trimEnd()}\n`),
     });
   // Commands added from here on inherit exitOverride and the output configuration.
+  registerBrokerStart(program, context);
   registerDumpLog(program, context);
   return program;
 }

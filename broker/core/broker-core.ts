@@ -80,6 +80,7 @@ export class BrokerCore {
   readonly #clock: Clock;
   readonly #traffic: TrafficMetrics;
   #isClosing = false;
+  #isClosed = false;
 
   private constructor(options: BrokerCoreOptions, logs: LogManager, topics: TopicManager, producerIds: ProducerIds) {
     this.#options = options;
@@ -195,11 +196,21 @@ export class BrokerCore {
     return this.topics.partition(topic, partition).log.findOffsetByTimestamp(timestampMs);
   }
 
-  /** Stops new work, ends long polls, then closes topics (producer snapshots, flush) and the data directory. */
-  async close(): Promise<void> {
-    if (this.#isClosing) return;
+  /**
+   * The first half of a clean stop: new calls get BROKER_SHUTTING_DOWN (retriable) and long polls
+   * return at once, while calls already under way finish. The front doors then close their
+   * connections, and close() makes everything durable.
+   */
+  beginShutdown(): void {
     this.#isClosing = true;
     this.topics.wakeAll();
+  }
+
+  /** Stops new work, ends long polls, then closes topics (producer snapshots, flush) and the data directory. */
+  async close(): Promise<void> {
+    if (this.#isClosed) return;
+    this.#isClosed = true;
+    this.beginShutdown();
     await this.topics.close();
     await this.logs.close();
   }

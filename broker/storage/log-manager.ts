@@ -85,6 +85,7 @@ export class LogManager {
   static async open(options: LogManagerOptions): Promise<LogManager> {
     const metrics = options.metrics ?? noStorageMetrics;
     const io = withFsyncMetrics(options.io ?? nodeFileIo, metrics);
+    const isNew = !io.exists(options.dataDir) || io.readdir(options.dataDir).length === 0;
     io.mkdir(options.dataDir);
     const logger = options.logger ?? silentLogger;
     const lock = options.lock === false ? null : lockDataDir(options.dataDir, (error) => logger.error({ dataDir: options.dataDir, error: error.message }, 'the data directory lock was compromised'));
@@ -95,7 +96,8 @@ export class LogManager {
       await io.fsyncDir(options.dataDir);
     }
     const manager = new LogManager(options, io, lock, hadCleanShutdown);
-    logger.info({ dataDir: options.dataDir, hadCleanShutdown }, hadCleanShutdown ? 'data directory opened after a clean shutdown' : 'data directory opened after an unclean shutdown: logs will be recovered');
+    const state = isNew ? 'new: nothing to recover' : hadCleanShutdown ? 'after a clean shutdown: no recovery needed' : 'after an unclean shutdown: logs will be recovered from their recovery points';
+    logger.info({ dataDir: options.dataDir, hadCleanShutdown, isNew }, `data directory opened, ${state}`);
     return manager;
   }
 
