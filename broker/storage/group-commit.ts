@@ -19,10 +19,14 @@ export class GroupCommit {
 
   /** Resolves once a round that started after this call has finished; rejects if that round failed. */
   request(): Promise<void> {
-    if (this.#running === null) return this.#start();
-    // The running round may have started before the caller's bytes were written: wait for the
-    // next one, which every caller arriving from now on shares.
-    this.#next ??= this.#running.then(
+    // A round is already queued: it has not started, so it covers the caller's bytes. Join it.
+    if (this.#next !== null) return this.#next;
+    // Idle: start one microtask later, so that every append of this turn of the event loop (for
+    // example all the producers woken by the previous round) shares the round.
+    // Running: the running round may have started before the caller's bytes were written, so
+    // queue the next one, which every caller arriving from now on shares.
+    const after = this.#running ?? Promise.resolve();
+    this.#next = after.then(
       () => this.#start(),
       () => this.#start(),
     );

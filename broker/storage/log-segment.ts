@@ -252,7 +252,7 @@ export class LogSegment {
     const startOffset = Math.max(this.#timeIndex.lookup(targetTimestamp).offset, minOffset);
     const first = this.findBatch(startOffset);
     if (first === null) return null;
-    const scanner = new BatchScanner(this.#io, this.#fd, this.#sizeBytes, first.position, { wholeBatches: true });
+    const scanner = new BatchScanner(this.#io, this.#fd, this.#sizeBytes, first.position, { wholeBatches: true, chunkBytes: LOOKUP_CHUNK_BYTES });
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) {
       if (batch.header.maxTimestamp < targetTimestamp || batch.header.lastOffset < minOffset) continue;
       for (const record of decodeRecordBatch(batch.bytes!).records) {
