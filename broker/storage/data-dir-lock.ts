@@ -7,6 +7,9 @@
  * proper-lockfile would call it stale only after 10 s; so the owner's pid is written inside, and a
  * lock whose owner is no longer running is taken over at once. A live owner means failure at
  * once, naming the directory and the pid.
+ *
+ * The pid lives beside the lock (`.lock.owner`), not inside it: a file created inside would
+ * change the lock directory's mtime, which proper-lockfile watches to detect a compromised lock.
  */
 
 import fs from 'node:fs';
@@ -15,21 +18,22 @@ import lockfile from 'proper-lockfile';
 import { MiniKafkaError } from '../../common/errors.ts';
 
 const LOCK_NAME = '.lock';
-const OWNER_FILE = 'owner';
+const OWNER_FILE = '.lock.owner';
 
 export interface DataDirLock {
   release(): void;
 }
 
-export function lockDataDir(dataDir: string, onCompromised: (error: Error) => void): DataDirLock {
+/** `staleMs`: how old an un-refreshed lock must be before proper-lockfile calls it stale (min 2000). */
+export function lockDataDir(dataDir: string, onCompromised: (error: Error) => void, staleMs = 10_000): DataDirLock {
   const lockPath = path.join(dataDir, LOCK_NAME);
-  const options = { realpath: false, lockfilePath: lockPath, onCompromised };
+  const options = { realpath: false, lockfilePath: lockPath, onCompromised, stale: staleMs };
   let release: () => void;
   try {
     release = lockfile.lockSync(dataDir, options);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') throw error;
-    const owner = readOwner(lockPath);
+    const owner = readOwner(dataDir);
     if (owner !== null && owner !== process.pid && isRunning(owner)) {
       throw new MiniKafkaError('LOG_DIR_LOCKED', `data directory ${dataDir} is in use by another broker (pid ${owner}); stop it or choose another --data-dir`, { dataDir, pid: owner });
     }
@@ -40,18 +44,18 @@ export function lockDataDir(dataDir: string, onCompromised: (error: Error) => vo
     fs.rmSync(lockPath, { recursive: true, force: true });
     release = lockfile.lockSync(dataDir, options);
   }
-  fs.writeFileSync(path.join(lockPath, OWNER_FILE), String(process.pid));
+  fs.writeFileSync(path.join(dataDir, OWNER_FILE), String(process.pid));
   return {
     release() {
-      fs.rmSync(path.join(lockPath, OWNER_FILE), { force: true });
+      fs.rmSync(path.join(dataDir, OWNER_FILE), { force: true });
       release();
     },
   };
 }
 
-function readOwner(lockPath: string): number | null {
+function readOwner(dataDir: string): number | null {
   try {
-    const pid = Number(fs.readFileSync(path.join(lockPath, OWNER_FILE), 'utf8'));
+    const pid = Number(fs.readFileSync(path.join(dataDir, OWNER_FILE), 'utf8'));
     return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
   } catch {
     return null;

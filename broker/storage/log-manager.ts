@@ -185,7 +185,12 @@ export class LogManager {
       await this.checkpoint();
       await writeFileAtomic(this.#io, this.dataDir, CLEAN_SHUTDOWN_MARKER, Buffer.alloc(0));
     } finally {
-      this.#lock?.release();
+      try {
+        this.#lock?.release();
+      } catch (error) {
+        // A lock proper-lockfile already gave up on (reported through onCompromised): nothing to release.
+        this.#logger.error({ dataDir: this.dataDir, error: (error as Error).message }, 'releasing the data directory lock failed');
+      }
     }
     this.#logger.info({ dataDir: this.dataDir }, 'data directory closed cleanly');
   }
