@@ -16,7 +16,7 @@
 import path from 'node:path';
 import { MiniKafkaError } from '../../common/errors.ts';
 import type { RecordBatchHeader } from '../../common/record-batch.ts';
-import { decodeRecordBatch, readRecordBatchHeader, setLogAppendTime } from '../../common/record-batch.ts';
+import { TimestampType, decodeRecordBatch, setLogAppendTime, validateRecordBatch } from '../../common/record-batch.ts';
 import type { Clock } from '../storage/clock.ts';
 import type { FileIo } from '../storage/file-io.ts';
 import { readWholeFile, writeFileAtomic } from '../storage/file-io.ts';
@@ -96,18 +96,21 @@ export class Partition {
     if (acks === -1 && this.#rules.minInsyncReplicas > 1) {
       throw new MiniKafkaError('NOT_ENOUGH_REPLICAS', `acks=all needs ${this.#rules.minInsyncReplicas} in-sync replicas (min.insync.replicas) but this broker is the only one`, { ...context, minInsyncReplicas: this.#rules.minInsyncReplicas });
     }
-    const header = readRecordBatchHeader(batch, 0);
+    // Validate first (CRC, framing), as Kafka does: a damaged retry must not pass as a duplicate.
+    const header = validateRecordBatch(batch, 0);
     const check = this.#producers.check(header, context);
     if (check.isDuplicate) {
       return { partition: this.index, baseOffset: check.batch.baseOffset, lastOffset: check.batch.lastOffset, recordCount: header.recordCount, sizeBytes: batch.length, logAppendTimeMs: -1, logStartOffset: this.log.logStartOffset, isDuplicate: true };
     }
     if (this.#rules.isCompacted) rejectNullKeys(batch, context);
     let logAppendTimeMs = -1;
+    let validated = header;
     if (this.#rules.isLogAppendTime) {
       logAppendTimeMs = this.#clock.nowMs();
       setLogAppendTime(batch, logAppendTimeMs);
+      validated = { ...header, maxTimestamp: logAppendTimeMs, timestampType: TimestampType.logAppendTime, attributes: header.attributes | (TimestampType.logAppendTime << 3) };
     }
-    const appended = this.log.append(batch);
+    const appended = this.log.appendValidated(batch, validated);
     const stored: RecordBatchHeader = { ...header, baseOffset: appended.baseOffset, lastOffset: appended.lastOffset };
     this.#producers.update(stored);
     if (acks !== 0 && appended.flushed !== null) await appended.flushed;

@@ -176,8 +176,16 @@ export class PartitionLog {
    * refuses the write (the log stays valid and the append may be retried).
    */
   append(batch: Buffer): AppendResult {
+    return this.appendValidated(batch, validateRecordBatch(batch, 0));
+  }
+
+  /**
+   * append() for a caller that has just run validateRecordBatch on these very bytes and passes
+   * its result (the produce path validates before its idempotence check, and the CRC is the
+   * costliest part of an append, so it is computed once).
+   */
+  appendValidated(batch: Buffer, header: RecordBatchHeader): AppendResult {
     this.#assertOpen();
-    const header = validateRecordBatch(batch, 0);
     this.#checkAppendable(batch, header);
     const baseOffset = this.nextOffset;
     this.#maybeRoll(header, baseOffset);
