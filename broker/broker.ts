@@ -92,6 +92,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
       maxRecordsPerRequest: config.httpMaxRecordsPerRequest,
       maxConnections: config.httpMaxConnections,
       fetchMaxWaitMs: config.fetchMaxWaitMs,
+      fetchMaxBytes: config.fetchMaxBytes,
     },
   });
   const host = options.host ?? '127.0.0.1';

@@ -54,6 +54,8 @@ export interface BrokerConfig extends BrokerConfigEntries {
   readonly httpMaxRecordsPerRequest: number;
   readonly httpMaxConnections: number;
   readonly fetchMaxWaitMs: number;
+  /** fetch.max.bytes: the most bytes one fetch returns. */
+  readonly fetchMaxBytes: number;
   /** The effective config of a topic without overrides (Kafka's broker synonyms applied). */
   readonly topicDefaults: TopicConfig;
   /** Valid settings that contradict each other, each with advice; print them at startup. */
@@ -136,6 +138,7 @@ export function resolveBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig
     httpMaxRecordsPerRequest: number(entries, 'minikafka.http.max.records.per.request'),
     httpMaxConnections: number(entries, 'minikafka.http.max.connections'),
     fetchMaxWaitMs: number(entries, 'minikafka.fetch.max.wait.ms'),
+    fetchMaxBytes: number(entries, 'fetch.max.bytes'),
     topicDefaults,
     entries,
   };

@@ -163,6 +163,10 @@ export const configCatalogue = {
     scope: 'broker', type: 'int', default: 30_000, validator: intAtLeast(0),
     doc: 'The longest a fetch may wait for new records (long poll); a longer requested wait is rejected.',
   },
+  'fetch.max.bytes': {
+    scope: 'broker', type: 'int', default: 57_671_680, validator: intAtLeast(1024),
+    doc: 'The most bytes one fetch returns (at least one whole batch); a larger max_bytes is quietly capped, as Kafka does.',
+  },
 
   // ---- topic configs, each with its broker synonyms -----------------------------------------
   'segment.bytes': {
