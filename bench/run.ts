@@ -1,10 +1,10 @@
 /**
- * Runs the storage engine's benchmarks: `npm run bench -- [--quick] [--json] [--save] [name…]`.
+ * Runs the benchmarks (storage engine, HTTP API): `npm run bench -- [--quick] [--json] [--save] [name…]`.
  *
  *   --quick   small totals and fewer rounds: the whole suite in under two minutes
  *   --json    print the results as JSON on stdout instead of tables (`npm run -s`, or npm's
  *             banner lands on stdout too)
- *   --save    also write them to bench/results/storage-<date>.json (commit-ready)
+ *   --save    also write them to bench/results/<selection>-<date>.json (commit-ready)
  *   name…     run only the benchmarks whose name contains one of these (`append`, `recovery`)
  *
  * Benchmarks run one after another, never beside each other or beside tests: each one measures
@@ -19,13 +19,14 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Measurement } from './benchmark.ts';
 import { formatTable } from './report.ts';
+import { httpApi } from './http-api.ts';
 import { storageAppend } from './storage-append.ts';
 import { storageLookup } from './storage-lookup.ts';
 import { storageRecords } from './storage-records.ts';
 import { storageRecovery } from './storage-recovery.ts';
 import { benchDataRoot, filesystemOf } from './tmp-dir.ts';
 
-const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup];
+const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup, httpApi];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--save] [name…]
 benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;
@@ -117,7 +118,9 @@ async function main(): Promise<void> {
   const json = JSON.stringify(report, null, 2) + '\n';
   if (options.isJson) process.stdout.write(json);
   if (options.isSave) {
-    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', `storage-${startedAt.toISOString().slice(0, 10)}${options.isQuick ? '-quick' : ''}.json`);
+    // One file per selection and day: `storage-append-2026-11-24.json`, `all-2026-11-24-quick.json`.
+    const selection = options.filters.length === 0 ? 'all' : options.filters.join('+');
+    const file = path.join(path.dirname(fileURLToPath(import.meta.url)), 'results', `${selection}-${startedAt.toISOString().slice(0, 10)}${options.isQuick ? '-quick' : ''}.json`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, json);
     progress(`results written to ${path.relative(process.cwd(), file)}`);
