@@ -48,6 +48,16 @@ export const errorCatalogue = {
   TOO_MANY_CONNECTIONS: { kafkaCode: null, httpStatus: 503, restCode: 50303, retriable: true, summary: 'The broker is at minikafka.http.max.connections; retry after others finish.' },
   BROKER_SHUTTING_DOWN: { kafkaCode: null, httpStatus: 503, restCode: 50304, retriable: true, summary: 'The broker is stopping and takes no new work; retry against it once it is back.' },
   LOG_DIR_LOCKED: { kafkaCode: null, httpStatus: 500, restCode: 50002, retriable: false, summary: 'Another process holds the lock on the data directory.' },
+  COORDINATOR_NOT_AVAILABLE: { kafkaCode: 15, httpStatus: 503, restCode: 50305, retriable: true, summary: 'The group coordinator cannot serve the group right now: the group is being removed or loaded, storing its metadata failed, or the broker is stopping.' },
+  ILLEGAL_GENERATION: { kafkaCode: 22, httpStatus: 409, restCode: 40904, retriable: false, summary: "The request names a generation other than the group's current one: the member missed a rebalance and must rejoin." },
+  INCONSISTENT_GROUP_PROTOCOL: { kafkaCode: 23, httpStatus: 409, restCode: 40905, retriable: false, summary: "The member's protocol type differs from the group's, or it offers no assignor that every other member offers." },
+  INVALID_GROUP_ID: { kafkaCode: 24, httpStatus: 400, restCode: 40010, retriable: false, summary: 'The group id is empty.' },
+  UNKNOWN_MEMBER_ID: { kafkaCode: 25, httpStatus: 404, restCode: 40403, retriable: false, summary: 'The group has no member with this id (it left, timed out or was removed): join again with an empty member id.' },
+  INVALID_SESSION_TIMEOUT: { kafkaCode: 26, httpStatus: 400, restCode: 40011, retriable: false, summary: 'The session timeout is outside group.min.session.timeout.ms and group.max.session.timeout.ms.' },
+  REBALANCE_IN_PROGRESS: { kafkaCode: 27, httpStatus: 409, restCode: 40906, retriable: true, summary: 'The group is rebalancing: rejoin to get the new generation; a commit may be retried once the rebalance completes.' },
+  NON_EMPTY_GROUP: { kafkaCode: 68, httpStatus: 409, restCode: 40907, retriable: false, summary: 'The group still has members; only an Empty group can be deleted.' },
+  GROUP_ID_NOT_FOUND: { kafkaCode: 69, httpStatus: 404, restCode: 40404, retriable: false, summary: 'No group with this id exists.' },
+  MEMBER_ID_REQUIRED: { kafkaCode: 79, httpStatus: 409, restCode: 40908, retriable: false, summary: 'A new member must join again with the member id given in this answer (KIP-394).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
