@@ -17,9 +17,19 @@
  *
  * Invariants of a valid batch: it is 12 + batchLength bytes, at least the 61-byte header; magic 2;
  * CRC-32C of bytes [21, end) matches; compression is none or gzip (the others are refused, not
- * passed through); its records parse exactly to its end, number recordCount, and carry offset
- * deltas 0, 1, 2, …, so lastOffsetDelta = recordCount − 1. Decoded keys and values are views of the
- * input (or of the inflated records), not copies: they alias its bytes and keep it alive.
+ * passed through); its records parse exactly to its end and number recordCount. Offset deltas
+ * come in two shapes (`OffsetDeltas`):
+ *
+ * - `contiguous`, a batch as a producer builds it: deltas 0, 1, 2, …, so lastOffsetDelta =
+ *   recordCount − 1. What validateRecordBatch demands by default, so PartitionLog.append takes
+ *   nothing else.
+ * - `increasing`, a batch as the log cleaner leaves it (kafka-facts §2.1): the records that
+ *   survived compaction keep their deltas, which strictly increase from ≥ 0 and stay ≤
+ *   lastOffsetDelta; the batch keeps its base offset and lastOffsetDelta, and may hold no record at
+ *   all. What decodeRecordBatch accepts by default, because a reader must accept what the log holds.
+ *
+ * Decoded keys and values are views of the input (or of the inflated records), not copies: they
+ * alias its bytes and keep it alive.
  */
 import assert from 'node:assert';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -50,6 +60,16 @@ const MIN_RECORD_BYTES = 7;
 /** keyLength and valueLength: one byte each at least. */
 const MIN_HEADER_BYTES = 2;
 const INT32_MAX = 2 ** 31 - 1;
+
+/** Which offset deltas a batch's records may carry; see the file header. */
+export type OffsetDeltas = 'contiguous' | 'increasing';
+
+export interface ValidateOptions {
+  /** Default true: parse every record (inflating gzip); false checks the frame only. */
+  readonly checkRecords?: boolean;
+  /** validateRecordBatch defaults to `contiguous`, decodeRecordBatch to `increasing`. */
+  readonly offsetDeltas?: OffsetDeltas;
+}
 
 export interface RecordHeader { readonly key: string; readonly value: Buffer | null }
 type FieldInput = Buffer | string | null;
@@ -147,19 +167,24 @@ export function encodeRecordBatch(input: BatchInput): Buffer {
 /**
  * Checks the batch at `position` (see the invariants above) and returns its header. With
  * `checkRecords: false` only the header, length and CRC are checked, and gzip is not inflated.
+ * Offset deltas must be `contiguous` unless `offsetDeltas: 'increasing'` is given.
  * Throws CORRUPT_MESSAGE, UNSUPPORTED_COMPRESSION_TYPE, INVALID_RECORD or MESSAGE_TOO_LARGE.
  */
-export function validateRecordBatch(buf: Buffer, position = 0, options: { checkRecords?: boolean } = {}): RecordBatchHeader {
+export function validateRecordBatch(buf: Buffer, position = 0, options: ValidateOptions = {}): RecordBatchHeader {
   const header = validateBatchFrame(buf, position);
-  if (options.checkRecords ?? true) readRecords(buf, position, header, null);
+  if (options.checkRecords ?? true) readRecords(buf, position, header, null, options.offsetDeltas ?? 'contiguous');
   return header;
 }
 
-/** Validates the batch at `position` as validateRecordBatch does and decodes all its records. */
-export function decodeRecordBatch(buf: Buffer, position = 0): DecodedBatch {
+/**
+ * Validates the batch at `position` as validateRecordBatch does and decodes all its records.
+ * Unlike validateRecordBatch it accepts the offset-delta gaps compaction leaves, unless
+ * `offsetDeltas: 'contiguous'` is given.
+ */
+export function decodeRecordBatch(buf: Buffer, position = 0, options: { readonly offsetDeltas?: OffsetDeltas } = {}): DecodedBatch {
   const header = validateBatchFrame(buf, position);
   const records: DecodedRecord[] = [];
-  readRecords(buf, position, header, records);
+  readRecords(buf, position, header, records, options.offsetDeltas ?? 'increasing');
   return { header, records };
 }
 
@@ -276,8 +301,8 @@ function writeHeader(buf: Buffer, input: BatchInput, compression: number, record
 }
 
 /** Parses every record, pushing each into `out` unless it is null (validation only). */
-function readRecords(buf: Buffer, batchPosition: number, header: RecordBatchHeader, out: DecodedRecord[] | null): void {
-  if (header.lastOffsetDelta !== header.recordCount - 1) throw offsetRangeError(batchPosition, header);
+function readRecords(buf: Buffer, batchPosition: number, header: RecordBatchHeader, out: DecodedRecord[] | null, offsetDeltas: OffsetDeltas): void {
+  if (offsetDeltas === 'contiguous' && header.lastOffsetDelta !== header.recordCount - 1) throw offsetRangeError(batchPosition, header);
   const section = recordsSection(buf, batchPosition, header);
   if (header.recordCount * MIN_RECORD_BYTES > section.length) {
     throw corruptBatch(batchPosition, `(baseOffset ${header.baseOffset}) declares ${header.recordCount} records but its ${section.length} record bytes cannot hold them`, {
@@ -285,20 +310,34 @@ function readRecords(buf: Buffer, batchPosition: number, header: RecordBatchHead
     });
   }
   let index = 0;
-  let position = 0;
+  // One cursor per batch, not an object per record: readRecord moves it past each record.
+  const cursor: RecordCursor = { position: 0, offsetDelta: -1 };
+  const isContiguous = offsetDeltas === 'contiguous';
   try {
-    for (; index < header.recordCount; index++) position = readRecord(section, position, index, header, out);
+    for (; index < header.recordCount; index++) {
+      // Contiguous: exactly the index. Increasing: above the previous delta, leaving room below
+      // lastOffsetDelta for the records still to come.
+      const minOffsetDelta = isContiguous ? index : cursor.offsetDelta + 1;
+      const maxOffsetDelta = isContiguous ? index : header.lastOffsetDelta - (header.recordCount - 1 - index);
+      readRecord(section, cursor, index, minOffsetDelta, maxOffsetDelta, header, out);
+    }
   } catch (error) {
     if (!(error instanceof MiniKafkaError)) throw error;
-    throw new MiniKafkaError(error.code, `record batch at position ${batchPosition} (baseOffset ${header.baseOffset}), record ${index} at byte ${position} of the records: ${error.message}`, {
-      ...error.details, position: batchPosition, baseOffset: header.baseOffset, recordIndex: index, recordPosition: position,
+    throw new MiniKafkaError(error.code, `record batch at position ${batchPosition} (baseOffset ${header.baseOffset}), record ${index} at byte ${cursor.position} of the records: ${error.message}`, {
+      ...error.details, position: batchPosition, baseOffset: header.baseOffset, recordIndex: index, recordPosition: cursor.position,
     }, { cause: error });
   }
-  if (position !== section.length) {
-    throw corruptBatch(batchPosition, `(baseOffset ${header.baseOffset}) has ${section.length - position} bytes after its ${header.recordCount} records`, {
-      baseOffset: header.baseOffset, trailingBytes: section.length - position,
+  if (cursor.position !== section.length) {
+    throw corruptBatch(batchPosition, `(baseOffset ${header.baseOffset}) has ${section.length - cursor.position} bytes after its ${header.recordCount} records`, {
+      baseOffset: header.baseOffset, trailingBytes: section.length - cursor.position,
     });
   }
+}
+
+/** Where record parsing stands in a batch's records: the next record's position, the last delta read. */
+interface RecordCursor {
+  position: number;
+  offsetDelta: number;
 }
 
 /** The records' bytes: a view into `buf`, or the inflated gzip blob. */
@@ -318,10 +357,14 @@ function recordsSection(buf: Buffer, batchPosition: number, header: RecordBatchH
 }
 
 /**
- * Parses the record at `position` of `section` and returns the position after it. Errors name
- * positions within the section; readRecords adds which batch and record.
+ * Parses the record at `cursor.position` of `section`, whose offset delta must lie in
+ * [minOffsetDelta, maxOffsetDelta], and moves the cursor past it. Errors name positions within
+ * the section; readRecords adds which batch and record.
  */
-function readRecord(section: Buffer, position: number, index: number, header: RecordBatchHeader, out: DecodedRecord[] | null): number {
+function readRecord(
+  section: Buffer, cursor: RecordCursor, index: number, minOffsetDelta: number, maxOffsetDelta: number, header: RecordBatchHeader, out: DecodedRecord[] | null,
+): void {
+  let position = cursor.position;
   let read = readVarint(section, position);
   const end = read.position + read.value;
   if (read.value < MIN_RECORD_BYTES - 1 || end > section.length) {
@@ -331,8 +374,12 @@ function readRecord(section: Buffer, position: number, index: number, header: Re
   read = readVarlong(section, position);
   const timestampDelta = read.value;
   read = readVarint(section, read.position);
-  if (read.value !== index) {
-    throw new MiniKafkaError('INVALID_RECORD', `offsetDelta is ${read.value} where ${index} was expected: offset deltas run 0, 1, 2, … in a batch as produced`, { offsetDelta: read.value });
+  const offsetDelta = read.value;
+  if (offsetDelta < minOffsetDelta || offsetDelta > maxOffsetDelta) {
+    const expected = minOffsetDelta === index && maxOffsetDelta === index
+      ? `${index} was expected: offset deltas run 0, 1, 2, … in a batch as produced`
+      : `one in [${minOffsetDelta}, ${maxOffsetDelta}] was expected: offset deltas strictly increase and stay within lastOffsetDelta ${header.lastOffsetDelta}`;
+    throw new MiniKafkaError('INVALID_RECORD', `offsetDelta is ${offsetDelta} where ${expected}`, { offsetDelta });
   }
   read = readVarint(section, read.position);
   const keyLength = checkFieldLength(read.value, read.position, end, 'key');
@@ -365,8 +412,9 @@ function readRecord(section: Buffer, position: number, index: number, header: Re
   if (!Number.isSafeInteger(timestamp)) {
     throw new MiniKafkaError('CORRUPT_MESSAGE', `timestamp ${header.baseTimestamp} + ${timestampDelta} is not a safe integer`, { timestampDelta });
   }
-  if (out !== null) out.push({ offset: header.baseOffset + index, timestamp, key, value, headers });
-  return end;
+  if (out !== null) out.push({ offset: header.baseOffset + offsetDelta, timestamp, key, value, headers });
+  cursor.position = end;
+  cursor.offsetDelta = offsetDelta;
 }
 
 /** A byte-field length must be −1 (null) or fit before the record's end. */

@@ -2,8 +2,9 @@
  * Startup of one partition log (Kafka's LogLoader): from the files in its directory to a list of
  * open segments that can be trusted.
  *
- * 1. Finish what a crash interrupted: remove `*.deleted` files (their segment was being deleted),
- *    `*.tmp` files (a checkpoint being replaced) and index files whose `.log` is gone.
+ * 1. Finish what a crash interrupted: complete or roll back a swap of cleaned segments (`.swap`
+ *    and `.cleaned` files, segment-swap.ts), remove `*.deleted` files (their segment was being
+ *    deleted), `*.tmp` files (a checkpoint being replaced) and index files whose `.log` is gone.
  * 2. Open every segment. A segment whose index is missing or fails its sanity check is recovered,
  *    which rebuilds both indexes from the .log (indexes are derived data).
  * 3. After an unclean stop, recover every segment from the one holding the recovery point (the
@@ -19,6 +20,7 @@ import type { FileIo } from './file-io.ts';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, parseSegmentFileName } from './file-names.ts';
 import type { LogConfig } from './log-config.ts';
 import { LogSegment } from './log-segment.ts';
+import { finishInterruptedSwaps } from './segment-swap.ts';
 import type { StorageLogger, StorageMetrics } from './storage-observer.ts';
 
 export interface LoadLogOptions {
@@ -41,12 +43,16 @@ export interface LoadedLog {
   readonly recoveredBytes: number;
   /** Set when the directory held nothing: a fresh log whose creation must be made durable. */
   readonly isNew: boolean;
+  /** Swaps of cleaned segments that a crash interrupted and startup completed (renames to make durable). */
+  readonly finishedSwaps: number;
 }
 
 export function loadLog(options: LoadLogOptions): LoadedLog {
   const { dir, io } = options;
   const isNew = !io.exists(dir);
   io.mkdir(dir);
+  const finishedSwaps = finishInterruptedSwaps(io, dir);
+  if (finishedSwaps > 0) options.logger.warn({ dir, finishedSwaps }, 'completed a swap of cleaned segments that a crash interrupted');
   const baseOffsets = removeLeftoversAndListSegments(io, dir);
   const nowMs = options.clock.nowMs();
   const opened = baseOffsets.map((baseOffset) => LogSegment.open(io, dir, baseOffset, options.config, nowMs));
@@ -65,7 +71,7 @@ export function loadLog(options: LoadLogOptions): LoadedLog {
   logStartOffset = Math.max(logStartOffset, segments[0].baseOffset);
   const endOffset = segments.at(-1)!.nextOffset;
   const recoveryPoint = options.hadCleanShutdown ? endOffset : Math.min(options.recoveryPoint, endOffset);
-  return { segments, recoveryPoint, logStartOffset, recoveredBytes, isNew };
+  return { segments, recoveryPoint, logStartOffset, recoveredBytes, isNew, finishedSwaps };
 }
 
 /** Step 1, and the sorted base offsets of the segments that remain. */

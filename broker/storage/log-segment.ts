@@ -7,8 +7,9 @@
  *
  * The .log file is a plain concatenation of RecordBatch v2 batches (common/record-batch.ts): no
  * header, no footer, no padding. Every offset in it is at or above the base offset in the name,
- * batches are in strictly increasing offset order, and `lastOffset - baseOffset` fits an int32
- * (the indexes store relative offsets in 4 bytes).
+ * batches are in strictly increasing offset order (with gaps where the log cleaner removed records
+ * or whole batches), and `lastOffset - baseOffset` fits an int32 (the indexes store relative
+ * offsets in 4 bytes).
  *
  * Crash behaviour: a batch is written with one positional write at the end of the file. A crash
  * can leave a torn last batch or garbage past the last whole batch; `recover()` keeps the longest
@@ -22,6 +23,7 @@ import type { DecodedRecord, RecordBatchHeader } from '../../common/record-batch
 import { TimestampType, decodeRecordBatch, isCrcValid } from '../../common/record-batch.ts';
 import { MiniKafkaError } from '../../common/errors.ts';
 import { BatchScanner } from './batch-scanner.ts';
+import type { ScannedBatch } from './batch-scanner.ts';
 import type { FileIo } from './file-io.ts';
 import { DELETED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, offsetFileName } from './file-names.ts';
 import { OffsetIndex } from './offset-index.ts';
@@ -214,6 +216,19 @@ export class LogSegment {
     if (first === null) return;
     const scanner = new BatchScanner(this.#io, this.#fd, this.#sizeBytes, first.position, { wholeBatches: false });
     for (let batch = scanner.next(); batch !== null; batch = scanner.next()) visit(batch.header);
+  }
+
+  /**
+   * Every batch of the segment, whole and in order from byte 0: what the log cleaner recopies.
+   * Each batch's bytes are a view valid until the next step; consume the generator without an
+   * `await` in between, since the segment may be deleted meanwhile. Throws KAFKA_STORAGE_ERROR if
+   * the file is not whole batches.
+   */
+  *batches(): Generator<ScannedBatch> {
+    assert(!this.#isClosed && !this.#isCloseRequested, `segment ${this.logPath} is closed`);
+    const scanner = new BatchScanner(this.#io, this.#fd, this.#sizeBytes, 0, { wholeBatches: true });
+    for (let batch = scanner.next(); batch !== null; batch = scanner.next()) yield batch;
+    if (scanner.stopReason !== 'end') throw this.#corruptAt(scanner.position);
   }
 
   /**

@@ -18,6 +18,10 @@
  * decides when an fsync runs, and group commit (group-commit.ts) lets all waiting appends share
  * it. An append that reaches flush.messages returns a `flushed` promise; acknowledging only after
  * it resolves means "acknowledged ⇒ fsynced".
+ *
+ * The log cleaner (log-cleaner.ts) rewrites closed segments of a compacted log; it reads them
+ * through `closedSegments` and swaps its output in with `replaceSegments`, one synchronous step,
+ * so a read or an append sees the old segments or the new one, never part of a swap.
  */
 
 import assert from 'node:assert';
@@ -35,6 +39,7 @@ import { NEVER } from './log-config.ts';
 import { loadLog } from './log-loader.ts';
 import type { SegmentRead } from './log-segment.ts';
 import { LogSegment } from './log-segment.ts';
+import { swapInCleanedSegment } from './segment-swap.ts';
 import type { StorageLogger, StorageMetrics } from './storage-observer.ts';
 import { noStorageMetrics, silentLogger } from './storage-observer.ts';
 
@@ -95,6 +100,8 @@ export class PartitionLog {
   /** A new log's directory entry lives in the data directory, which must be fsynced once too. */
   #isParentDirDirty: boolean;
   #isClosed = false;
+  /** Counts truncations, so that the log cleaner can tell that closed segments changed under it. */
+  #truncations = 0;
 
   private constructor(options: PartitionLogOptions, segments: LogSegment[], logStartOffset: number, recoveryPoint: number, isNew: boolean) {
     this.dir = options.dir;
@@ -126,7 +133,7 @@ export class PartitionLog {
     });
     const log = new PartitionLog(options, loaded.segments, loaded.logStartOffset, loaded.recoveryPoint, loaded.isNew);
     // Whatever recovery cut or rebuilt must itself become durable before we build on it.
-    if (loaded.recoveredBytes > 0 || loaded.isNew) log.#isDirDirty = true;
+    if (loaded.recoveredBytes > 0 || loaded.isNew || loaded.finishedSwaps > 0) log.#isDirDirty = true;
     return log;
   }
 
@@ -154,6 +161,46 @@ export class PartitionLog {
   }
   get #active(): LogSegment {
     return this.#segments[this.#segments.length - 1];
+  }
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+  /**
+   * Every segment but the active one, oldest first: what the log cleaner may rewrite. A snapshot
+   * of the list; read a segment only while `holdsSegment` says it is still part of the log.
+   */
+  get closedSegments(): readonly LogSegment[] {
+    return this.#segments.slice(0, -1);
+  }
+  /** How many truncations this log object has done; a change tells the cleaner to start over. */
+  get truncationCount(): number {
+    return this.#truncations;
+  }
+
+  /** Whether `segment` is still one of this open log's segments (retention or truncation may have deleted it). */
+  holdsSegment(segment: LogSegment): boolean {
+    return !this.#isClosed && this.#segments.includes(segment);
+  }
+
+  /**
+   * Swaps the cleaned segment in for `replaced`, consecutive closed segments of this log, once the
+   * log cleaner has written and fsynced `<base>.log.cleaned` (segment-swap.ts). One synchronous
+   * step: no read or append can see half a swap. Returns false and changes nothing if the log
+   * changed under the cleaner: closed, a segment of `replaced` gone or active again, or a
+   * truncation since `truncationCount` was `truncationCountSeen`. The directory is fsynced by the
+   * next flush round, which the caller should run. Should the disk refuse a rename or unlink half
+   * way (EIO, not a crash), the error propagates and this object no longer matches its files;
+   * restarting completes the swap.
+   */
+  replaceSegments(replaced: readonly LogSegment[], truncationCountSeen: number): boolean {
+    if (this.#isClosed || truncationCountSeen !== this.#truncations || replaced.length === 0) return false;
+    const first = this.#segments.indexOf(replaced[0]);
+    const isIntact = first >= 0 && first + replaced.length < this.#segments.length && replaced.every((segment, i) => this.#segments[first + i] === segment);
+    if (!isIntact) return false;
+    const cleaned = swapInCleanedSegment(this.#io, this.dir, replaced, this.#config, this.#clock.nowMs());
+    this.#segments.splice(first, replaced.length, cleaned);
+    this.#isDirDirty = true;
+    return true;
   }
 
   /** Later appends use the new settings; existing segments keep their index interval. */
@@ -259,6 +306,7 @@ export class PartitionLog {
     this.#assertOpen();
     assert(Number.isSafeInteger(offset) && offset >= 0, `bad truncation offset ${offset}`);
     if (offset >= this.nextOffset) return this.nextOffset;
+    this.#truncations += 1;
     if (offset <= this.#logStartOffset) return this.#truncateFullyAndStartAt(offset);
     while (this.#segments.length > 1 && this.#active.baseOffset >= offset) this.#dropSegment(this.#segments.length - 1, 'truncation');
     const active = this.#active;
