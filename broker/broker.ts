@@ -81,6 +81,19 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Run
     trafficMetrics: metrics.traffic,
     checkpointIntervalMs: config.logFlushOffsetCheckpointIntervalMs,
     retentionCheckIntervalMs: config.logRetentionCheckIntervalMs,
+    cleanerBackoffMs: config.logCleanerBackoffMs,
+    cleanerDedupeBufferBytes: config.logCleanerDedupeBufferBytes,
+    groups: {
+      offsetsTopicPartitions: config.offsetsTopicNumPartitions,
+      offsetsTopicSegmentBytes: config.offsetsTopicSegmentBytes,
+      offsetsRetentionMs: config.offsetsRetentionMs,
+      offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+      coordinator: {
+        initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+      },
+    },
     clock: options.clock,
   });
   metrics.watchCore(core);

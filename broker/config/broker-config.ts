@@ -46,7 +46,16 @@ export interface BrokerConfig extends BrokerConfigEntries {
   readonly autoCreateTopicsEnable: boolean;
   readonly defaultReplicationFactor: number;
   readonly offsetsTopicNumPartitions: number;
+  readonly offsetsTopicSegmentBytes: number;
+  /** offsets.retention.minutes, in ms. */
+  readonly offsetsRetentionMs: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
   readonly logRetentionCheckIntervalMs: number;
+  readonly logCleanerBackoffMs: number;
+  readonly logCleanerDedupeBufferBytes: number;
   readonly logFlushOffsetCheckpointIntervalMs: number;
   readonly socketRequestMaxBytes: number;
   readonly topicMaxPartitions: number;
@@ -130,7 +139,15 @@ export function resolveBrokerConfig(input: BrokerConfigInput = {}): BrokerConfig
     autoCreateTopicsEnable: value(entries, 'auto.create.topics.enable') === true,
     defaultReplicationFactor: number(entries, 'default.replication.factor'),
     offsetsTopicNumPartitions: number(entries, 'offsets.topic.num.partitions'),
+    offsetsTopicSegmentBytes: number(entries, 'offsets.topic.segment.bytes'),
+    offsetsRetentionMs: number(entries, 'offsets.retention.minutes') * 60_000,
+    offsetsRetentionCheckIntervalMs: number(entries, 'offsets.retention.check.interval.ms'),
+    groupInitialRebalanceDelayMs: number(entries, 'group.initial.rebalance.delay.ms'),
+    groupMinSessionTimeoutMs: number(entries, 'group.min.session.timeout.ms'),
+    groupMaxSessionTimeoutMs: number(entries, 'group.max.session.timeout.ms'),
     logRetentionCheckIntervalMs: number(entries, 'log.retention.check.interval.ms'),
+    logCleanerBackoffMs: number(entries, 'log.cleaner.backoff.ms'),
+    logCleanerDedupeBufferBytes: number(entries, 'log.cleaner.dedupe.buffer.size'),
     logFlushOffsetCheckpointIntervalMs: number(entries, 'log.flush.offset.checkpoint.interval.ms'),
     socketRequestMaxBytes: number(entries, 'socket.request.max.bytes'),
     topicMaxPartitions: number(entries, 'minikafka.topic.max.partitions'),

@@ -130,6 +130,38 @@ export const configCatalogue = {
     scope: 'broker', type: 'int', default: 50, validator: intAtLeast(1),
     doc: 'Partitions of __consumer_offsets; a group is coordinated by partition abs(hashCode(groupId)) % this. Fixed once the topic exists.',
   },
+  'offsets.topic.segment.bytes': {
+    scope: 'broker', type: 'int', default: 104_857_600, validator: intAtLeast(MIN_SEGMENT_BYTES),
+    doc: 'segment.bytes of __consumer_offsets: small segments close sooner, so compaction reaches them sooner.',
+  },
+  'offsets.retention.minutes': {
+    scope: 'broker', type: 'int', default: 10_080, validator: intAtLeast(1),
+    doc: "How long the committed offsets of a group outlive the group's last member (counted from when it became Empty, or its last commit if later).",
+  },
+  'offsets.retention.check.interval.ms': {
+    scope: 'broker', type: 'int', default: 600_000, validator: intAtLeast(1),
+    doc: 'How often expired group offsets are looked for.',
+  },
+  'group.initial.rebalance.delay.ms': {
+    scope: 'broker', type: 'int', default: 3_000, validator: intAtLeast(0),
+    doc: 'How long the first rebalance of an empty group waits for more members, so consumers started together share one rebalance.',
+  },
+  'group.min.session.timeout.ms': {
+    scope: 'broker', type: 'int', default: 6_000, validator: intAtLeast(0),
+    doc: 'The shortest session timeout a consumer may ask for; less is refused with INVALID_SESSION_TIMEOUT.',
+  },
+  'group.max.session.timeout.ms': {
+    scope: 'broker', type: 'int', default: 1_800_000, validator: intAtLeast(0),
+    doc: 'The longest session timeout a consumer may ask for; more is refused with INVALID_SESSION_TIMEOUT.',
+  },
+  'log.cleaner.backoff.ms': {
+    scope: 'broker', type: 'int', default: 15_000, validator: intAtLeast(1),
+    doc: 'How long the log cleaner sleeps when no compacted log has enough dirty bytes to clean.',
+  },
+  'log.cleaner.dedupe.buffer.size': {
+    scope: 'broker', type: 'int', default: 134_217_728, validator: intAtLeast(1024),
+    doc: 'Memory for the key → latest offset map of one cleaning pass; a pass covers as much of the dirty log as fits.',
+  },
   'log.retention.check.interval.ms': {
     scope: 'broker', type: 'long', default: 300_000, validator: longAtLeast(1),
     doc: 'How often the broker looks for segments that retention may delete.',

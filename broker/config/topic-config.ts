@@ -20,7 +20,7 @@
  */
 
 import { MiniKafkaError } from '../../common/errors.ts';
-import { resolveLogConfig } from '../storage/log-config.ts';
+import { cleanupPolicyBits, resolveLogConfig } from '../storage/log-config.ts';
 import type { LogConfig } from '../storage/log-config.ts';
 import type { BrokerConfigEntries } from './broker-config.ts';
 import { ConfigSource, isTopicConfigName, topicConfigDefinitions } from './config-definitions.ts';
@@ -147,6 +147,8 @@ export function resolveTopicConfig(broker: BrokerConfigEntries, overrides: Topic
     flushMessages: num('flush.messages'),
     flushMs: num('flush.ms'),
     maxMessageBytes: num('max.message.bytes'),
+    cleanupPolicy: cleanupPolicyBits(cleanupPolicy),
+    deleteRetentionMs: num('delete.retention.ms'),
   });
   return Object.freeze({
     log,

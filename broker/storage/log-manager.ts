@@ -29,6 +29,7 @@ import type { FileIo } from './file-io.ts';
 import { nodeFileIo, writeFileAtomic } from './file-io.ts';
 import { parsePartitionDirName, partitionDirName } from './file-names.ts';
 import type { LogConfig } from './log-config.ts';
+import { LogCleaner } from './log-cleaner.ts';
 import { PartitionLog } from './partition-log.ts';
 import type { StorageLogger, StorageMetrics } from './storage-observer.ts';
 import { noStorageMetrics, silentLogger, withFsyncMetrics } from './storage-observer.ts';
@@ -45,6 +46,10 @@ export interface LogManagerOptions {
   readonly checkpointIntervalMs?: number;
   /** log.retention.check.interval.ms */
   readonly retentionCheckIntervalMs?: number;
+  /** log.cleaner.backoff.ms */
+  readonly cleanerBackoffMs?: number;
+  /** log.cleaner.dedupe.buffer.size */
+  readonly cleanerDedupeBufferBytes?: number;
   /** Take the proper-lockfile lock (default true; the power-loss test runs without it). */
   readonly lock?: boolean;
 }
@@ -64,6 +69,8 @@ export class LogManager {
   readonly #checkpointIntervalMs: number;
   readonly #retentionCheckIntervalMs: number;
   readonly #timers: NodeJS.Timeout[] = [];
+  /** Compacts the logs whose cleanup.policy includes compact (log-cleaner.ts). */
+  readonly cleaner: LogCleaner;
   #isClosed = false;
 
   private constructor(options: LogManagerOptions, io: FileIo, lock: DataDirLock | null, hadCleanShutdown: boolean) {
@@ -77,6 +84,14 @@ export class LogManager {
     this.#checkpointIntervalMs = options.checkpointIntervalMs ?? 60_000;
     this.#retentionCheckIntervalMs = options.retentionCheckIntervalMs ?? 300_000;
     const onBadFile = (error: Error): void => this.#logger.warn({ dataDir: this.dataDir, error: error.message }, 'ignoring an unreadable checkpoint: logs will be recovered from offset 0');
+    this.cleaner = new LogCleaner({
+      logs: () => this.#logs.values(),
+      io,
+      clock: this.#clock,
+      logger: this.#logger,
+      backoffMs: options.cleanerBackoffMs,
+      dedupeBufferBytes: options.cleanerDedupeBufferBytes,
+    });
     this.#recoveryPoints = readCheckpoint(io, this.dataDir, RECOVERY_POINT_CHECKPOINT, onBadFile);
     this.#logStartOffsets = readCheckpoint(io, this.dataDir, LOG_START_OFFSET_CHECKPOINT, onBadFile);
   }
@@ -152,8 +167,9 @@ export class LogManager {
     await this.#io.fsyncDir(this.dataDir);
   }
 
-  /** Starts the checkpoint and retention timers. */
+  /** Starts the checkpoint and retention timers and the log cleaner. */
   start(): void {
+    this.cleaner.start();
     this.#every(this.#checkpointIntervalMs, () => this.checkpoint(), 'checkpoint');
     this.#every(this.#retentionCheckIntervalMs, async () => void this.runRetention(), 'retention');
   }
@@ -180,6 +196,7 @@ export class LogManager {
     if (this.#isClosed) return;
     this.#isClosed = true;
     for (const timer of this.#timers) clearInterval(timer);
+    await this.cleaner.close();
     try {
       for (const log of this.#logs.values()) await log.close();
       await this.checkpoint();
