@@ -26,7 +26,14 @@ import type { Acks, FetchResult, ProduceResult } from './partition.ts';
 import type { ProducerIdAndEpoch } from './producer-ids.ts';
 import { ProducerIds } from './producer-ids.ts';
 import type { TopicConfigResolver, TopicDescription } from './topic-manager.ts';
-import { TopicManager } from './topic-manager.ts';
+import { TopicManager, isInternalTopic } from './topic-manager.ts';
+import { GroupCoordinator } from '../groups/group-coordinator.ts';
+import type { GroupCoordinatorConfig } from '../groups/group-coordinator-config.ts';
+import { GroupOffsets } from '../groups/group-offsets.ts';
+import { GroupService } from '../groups/group-service.ts';
+import { OFFSETS_TOPIC } from '../groups/offsets-topic-records.ts';
+import type { ScheduledTimer, Scheduler } from '../groups/scheduler.ts';
+import { systemScheduler } from '../groups/scheduler.ts';
 
 export type { Acks, FetchResult, ProduceResult } from './partition.ts';
 export type { TopicDescription } from './topic-manager.ts';
@@ -36,6 +43,28 @@ export interface TrafficMetrics {
   produced(topic: string, records: number, bytes: number): void;
   fetched(topic: string, records: number, bytes: number): void;
 }
+
+/** Consumer-group settings, under Kafka's broker config names in the comments. */
+export interface GroupSettings {
+  /** offsets.topic.num.partitions */
+  readonly offsetsTopicPartitions: number;
+  /** offsets.topic.segment.bytes */
+  readonly offsetsTopicSegmentBytes: number;
+  /** offsets.retention.minutes, in ms */
+  readonly offsetsRetentionMs: number;
+  /** offsets.retention.check.interval.ms */
+  readonly offsetsRetentionCheckIntervalMs: number;
+  /** group.initial.rebalance.delay.ms, group.min.session.timeout.ms, group.max.session.timeout.ms */
+  readonly coordinator: Partial<GroupCoordinatorConfig>;
+}
+
+export const defaultGroupSettings: GroupSettings = {
+  offsetsTopicPartitions: 50,
+  offsetsTopicSegmentBytes: 104_857_600,
+  offsetsRetentionMs: 10_080 * 60_000,
+  offsetsRetentionCheckIntervalMs: 600_000,
+  coordinator: {},
+};
 
 export interface BrokerCoreOptions {
   readonly dataDir: string;
@@ -49,6 +78,11 @@ export interface BrokerCoreOptions {
   readonly trafficMetrics?: TrafficMetrics;
   readonly checkpointIntervalMs?: number;
   readonly retentionCheckIntervalMs?: number;
+  readonly cleanerBackoffMs?: number;
+  readonly cleanerDedupeBufferBytes?: number;
+  readonly groups?: Partial<GroupSettings>;
+  /** Timers of the group coordinator; tests pass a ManualScheduler. */
+  readonly scheduler?: Scheduler;
 }
 
 /** One record on the JSON produce path, before partitioning. */
@@ -75,6 +109,7 @@ const RECORD_OVERHEAD_BYTES = 24;
 export class BrokerCore {
   readonly logs: LogManager;
   readonly topics: TopicManager;
+  readonly groups: GroupService;
   readonly #producerIds: ProducerIds;
   readonly #options: BrokerCoreOptions;
   readonly #clock: Clock;
@@ -82,10 +117,14 @@ export class BrokerCore {
   #isClosing = false;
   #isClosed = false;
 
-  private constructor(options: BrokerCoreOptions, logs: LogManager, topics: TopicManager, producerIds: ProducerIds) {
+  readonly #expiryTimer: ScheduledTimer | null;
+
+  private constructor(options: BrokerCoreOptions, logs: LogManager, topics: TopicManager, groups: GroupService, producerIds: ProducerIds, expiryTimer: ScheduledTimer | null) {
     this.#options = options;
     this.logs = logs;
     this.topics = topics;
+    this.groups = groups;
+    this.#expiryTimer = expiryTimer;
     this.#producerIds = producerIds;
     this.#clock = options.clock ?? systemClock;
     this.#traffic = options.trafficMetrics ?? noTraffic;
@@ -103,12 +142,20 @@ export class BrokerCore {
       metrics: options.storageMetrics,
       checkpointIntervalMs: options.checkpointIntervalMs,
       retentionCheckIntervalMs: options.retentionCheckIntervalMs,
+      cleanerBackoffMs: options.cleanerBackoffMs,
+      cleanerDedupeBufferBytes: options.cleanerDedupeBufferBytes,
     });
     try {
       const topics = await TopicManager.open(logs, options.topicConfigs, io, clock);
+      const settings = { ...defaultGroupSettings, ...options.groups };
+      const groups = await openGroups(topics, settings, clock, options.scheduler ?? systemScheduler, options.logger ?? silentLogger);
       const producerIds = ProducerIds.open(options.dataDir, io);
       logs.start();
-      return new BrokerCore(options, logs, topics, producerIds);
+      const expiry = scheduleEvery(options.scheduler ?? systemScheduler, settings.offsetsRetentionCheckIntervalMs, async () => {
+        const expired = await groups.expireOffsets();
+        if (expired.length > 0) (options.logger ?? silentLogger).info({ groups: expired }, 'offsets.retention.minutes: deleted the offsets of groups empty for too long');
+      });
+      return new BrokerCore(options, logs, topics, groups, producerIds, expiry);
     } catch (error) {
       await logs.close().catch(() => undefined);
       throw error;
@@ -127,6 +174,7 @@ export class BrokerCore {
   /** Appends one ready-made batch to one partition. The buffer is taken over (offsets are written into it). */
   async produceBatch(topic: string, partition: number, batch: Buffer, acks: Acks): Promise<ProduceResult> {
     this.#assertRunning();
+    assertWritable(topic);
     await this.#ensureTopic(topic);
     const result = await this.topics.partition(topic, partition).produce(batch, acks);
     if (!result.isDuplicate) this.#traffic.produced(topic, result.recordCount, result.sizeBytes);
@@ -141,6 +189,7 @@ export class BrokerCore {
    */
   async produceRecords(topic: string, records: ReadonlyArray<ProduceRecord>, options: { acks: Acks; partition?: number }): Promise<RecordOffset[]> {
     this.#assertRunning();
+    assertWritable(topic);
     await this.#ensureTopic(topic);
     const partitionCount = this.topics.partitionCount(topic);
     const stickyPartition = Math.floor(Math.random() * partitionCount);
@@ -211,6 +260,8 @@ export class BrokerCore {
     if (this.#isClosed) return;
     this.#isClosed = true;
     this.beginShutdown();
+    this.#expiryTimer?.cancel();
+    this.groups.coordinator.close();
     await this.topics.close();
     await this.logs.close();
   }
@@ -249,6 +300,63 @@ export class BrokerCore {
   #assertRunning(): void {
     if (this.#isClosing) throw new MiniKafkaError('BROKER_SHUTTING_DOWN', 'the broker is shutting down and takes no new requests', {});
   }
+}
+
+/**
+ * Replays `__consumer_offsets` (if it exists yet) into the offsets store and loads the groups it
+ * holds into a new coordinator. The topic (compacted, offsets.topic.num.partitions partitions) is
+ * created when the first group writes to it.
+ */
+async function openGroups(topics: TopicManager, settings: GroupSettings, clock: Clock, scheduler: Scheduler, logger: StorageLogger): Promise<GroupService> {
+  const createOffsetsTopic = async (): Promise<void> => {
+    try {
+      await topics.create({
+        name: OFFSETS_TOPIC,
+        partitions: settings.offsetsTopicPartitions,
+        configs: { 'cleanup.policy': 'compact', 'segment.bytes': settings.offsetsTopicSegmentBytes },
+      });
+    } catch (error) {
+      if (!isMiniKafkaError(error, 'TOPIC_ALREADY_EXISTS')) throw error;
+    }
+  };
+  const { offsets, groups } = GroupOffsets.load(topics, clock, settings.offsetsTopicPartitions, createOffsetsTopic);
+  let service: GroupService | null = null;
+  const coordinator = new GroupCoordinator({
+    scheduler,
+    config: settings.coordinator,
+    onGroupMetadataChanged: (snapshot) => service!.persistGroup(snapshot),
+    onPersistenceError: (error, snapshot) => logger.error({ error, groupId: snapshot.groupId }, 'writing group metadata to __consumer_offsets failed'),
+  });
+  for (const snapshot of groups) coordinator.loadGroup(snapshot);
+  service = new GroupService({ coordinator, offsets, topics, clock, offsetsRetentionMs: settings.offsetsRetentionMs });
+  topics.onPartitionsAdded((topic) => coordinator.onTopicPartitionsChanged(topic));
+  return service;
+}
+
+/**
+ * Runs `task` every `intervalMs` on the scheduler (a ManualScheduler in tests). The next run is
+ * armed before the task starts, so the rhythm does not drift; a run still going when the next is
+ * due makes that one skip.
+ */
+function scheduleEvery(scheduler: Scheduler, intervalMs: number, task: () => Promise<void>): ScheduledTimer {
+  let current: ScheduledTimer;
+  let isRunning = false;
+  const arm = (): void => {
+    current = scheduler.schedule(intervalMs, () => {
+      arm();
+      if (isRunning) return;
+      isRunning = true;
+      task()
+        .catch(() => undefined)
+        .finally(() => (isRunning = false));
+    });
+  };
+  arm();
+  return { cancel: () => current.cancel() };
+}
+
+function assertWritable(topic: string): void {
+  if (isInternalTopic(topic)) throw new MiniKafkaError('INVALID_TOPIC_EXCEPTION', `${topic} is an internal topic: only the broker writes to it`, { topic });
 }
 
 function toRecordInput(record: ProduceRecord, nowMs: number): RecordInput {

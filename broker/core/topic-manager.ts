@@ -58,6 +58,11 @@ export interface PartitionDescription {
 
 export const BROKER_ID = 0;
 
+/** Topics the broker itself writes (`__consumer_offsets`): clients may read them, not write or delete them. */
+export function isInternalTopic(name: string): boolean {
+  return name === '__consumer_offsets';
+}
+
 export class TopicManager {
   readonly #store: TopicStore;
   readonly #logs: LogManager;
@@ -65,6 +70,7 @@ export class TopicManager {
   readonly #io: FileIo;
   readonly #clock: Clock;
   readonly #partitions = new Map<string, Partition[]>();
+  readonly #partitionsAddedListeners: Array<(topic: string) => void> = [];
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(store: TopicStore, logs: LogManager, configs: TopicConfigResolver, io: FileIo, clock: Clock) {
@@ -90,8 +96,9 @@ export class TopicManager {
     return this.#partitions.has(name);
   }
 
+  /** Topics that are open for use (a topic being created appears once its partitions are open). */
   list(): string[] {
-    return this.#store.list().map((t) => t.name);
+    return [...this.#partitions.keys()].sort();
   }
 
   /** The partition, or UNKNOWN_TOPIC_OR_PARTITION naming what exists. */
@@ -116,7 +123,7 @@ export class TopicManager {
     return {
       name,
       topicId: stored.topicId,
-      isInternal: name.startsWith('__'),
+      isInternal: isInternalTopic(name),
       partitions: this.#partitions.get(name)!.map((p) => ({
         partition: p.index,
         leader: BROKER_ID,
@@ -153,6 +160,7 @@ export class TopicManager {
   delete(name: string): Promise<void> {
     return this.#serialized(async () => {
       this.#require(name);
+      if (isInternalTopic(name)) throw new MiniKafkaError('INVALID_REQUEST', `${name} is an internal topic: the broker keeps consumer group state in it`, { topic: name });
       const partitions = this.#partitions.get(name)!;
       this.#partitions.delete(name);
       await this.#store.remove(name);
@@ -195,8 +203,14 @@ export class TopicManager {
       const grown = { ...stored, partitions: totalCount };
       await this.#store.put(grown);
       this.#openPartitions(grown, stored.partitions);
+      for (const listener of this.#partitionsAddedListeners) listener(name);
       return this.describe(name);
     });
+  }
+
+  /** Calls `listener` after a topic gained partitions (groups subscribed to it rebalance). */
+  onPartitionsAdded(listener: (topic: string) => void): void {
+    this.#partitionsAddedListeners.push(listener);
   }
 
   /** Closes every partition cleanly (producer snapshots, then logs). */

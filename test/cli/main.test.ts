@@ -45,7 +45,7 @@ describe('buildProgram()', () => {
     const context: CliContext = { io: { writeOut: () => {}, writeErr: () => {} }, exitCode: 0 };
     const program = buildProgram(context);
     expect(program.name()).toBe('minikafka');
-    expect(program.commands.map((command) => command.name())).toEqual(['dump-log']);
+    expect(program.commands.map((command) => command.name())).toEqual(['broker', 'dump-log']);
   });
 
   it('sets the context exit code when a command fails part way, and runs in-process', async () => {
@@ -65,7 +65,8 @@ describe('minikafka', () => {
     expect(stdout).toMatch(/^Usage: minikafka /);
     expect(stdout).toContain('--json');
     expect(stdout).toContain('dump-log');
-    expect(stdout).toContain('Examples:\n  $ minikafka dump-log ');
+    expect(stdout).toContain('Examples:\n  $ minikafka broker start');
+    expect(stdout).toContain('$ minikafka dump-log ');
   });
 
   it('prints the help of a command with its own examples', async () => {
