@@ -19,6 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Benchmark, Measurement } from './benchmark.ts';
 import { formatTable } from './report.ts';
+import { brokerStartup } from './broker-startup.ts';
 import { httpApi } from './http-api.ts';
 import { storageAppend } from './storage-append.ts';
 import { storageLookup } from './storage-lookup.ts';
@@ -26,7 +27,7 @@ import { storageRecords } from './storage-records.ts';
 import { storageRecovery } from './storage-recovery.ts';
 import { benchDataRoot, filesystemOf } from './tmp-dir.ts';
 
-const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup, httpApi];
+const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup, httpApi, brokerStartup];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--save] [name…]
 benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;

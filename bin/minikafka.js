@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// The `minikafka` command. It runs the compiled CLI (cli/main.ts built into dist/ by `npm run
-// build`, which `npm ci` runs through the `prepare` script), so no TypeScript loader is needed.
+// The `minikafka` command. It runs the CLI bundled into one file (dist/minikafka.mjs, built from
+// cli/main.ts by `npm run build`, which `npm ci` runs through the `prepare` script): one file
+// loads in a fraction of the time of the hundreds of modules behind it, which is most of the
+// broker's cold start. No TypeScript loader is needed at run time.
 import { existsSync } from 'node:fs';
 
-const compiled = new URL('../dist/cli/main.js', import.meta.url);
-if (existsSync(compiled)) {
-  const { main } = await import(compiled.href);
+const bundled = new URL('../dist/minikafka.mjs', import.meta.url);
+if (existsSync(bundled)) {
+  const { main } = await import(bundled.href);
   await main(process.argv.slice(2));
 } else {
   process.stderr.write('error: minikafka is not built yet: run `npm run build` in the repository root (it compiles cli/ into dist/)\n');

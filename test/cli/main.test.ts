@@ -146,14 +146,14 @@ describe('describeError()', () => {
 });
 
 describe('bin/minikafka.js', () => {
-  /** The bin file in a throwaway tree, with or without a stand-in for the compiled CLI. */
+  /** The bin file in a throwaway tree, with or without a stand-in for the bundled CLI. */
   function installBin(compiledMain: string | null): string {
     const root = makeTempDir();
     fs.mkdirSync(path.join(root, 'bin'));
     fs.copyFileSync(path.join(repoRoot, 'bin/minikafka.js'), path.join(root, 'bin/minikafka.js'));
     if (compiledMain !== null) {
-      fs.mkdirSync(path.join(root, 'dist/cli'), { recursive: true });
-      fs.writeFileSync(path.join(root, 'dist/cli/main.js'), compiledMain);
+      fs.mkdirSync(path.join(root, 'dist'), { recursive: true });
+      fs.writeFileSync(path.join(root, 'dist/minikafka.mjs'), compiledMain);
     }
     fs.writeFileSync(path.join(root, 'package.json'), '{ "type": "module" }');
     return path.join(root, 'bin/minikafka.js');
@@ -183,5 +183,14 @@ describe('bin/minikafka.js', () => {
     const source = fs.readFileSync(path.join(repoRoot, 'bin/minikafka.js'), 'utf8');
     expect(source.startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(fs.statSync(path.join(repoRoot, 'bin/minikafka.js')).mode & 0o111).not.toBe(0);
+  });
+});
+
+describe('the bundled CLI (dist/minikafka.mjs)', () => {
+  it('runs when built, as `npx minikafka` does', async () => {
+    const bundle = path.join(repoRoot, 'dist/minikafka.mjs');
+    if (!fs.existsSync(bundle)) await execFileAsync('npm', ['run', '-s', 'build'], { cwd: repoRoot });
+    const { stdout } = await execFileAsync(process.execPath, [path.join(repoRoot, 'bin/minikafka.js'), '--version']);
+    expect(stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 });
