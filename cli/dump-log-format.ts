@@ -8,12 +8,17 @@
  *   segment is never held in memory: `{ file, kind, baseOffset, batches|entries: [...], <summary> }`.
  *
  * Field names are documented in docs/cli.md; they are part of the CLI's contract with scripts.
+ *
+ * In the text output of a `__consumer_offsets` log, a record's key and value are shown decoded
+ * (`key: OffsetCommitKey v1 {group: "g", topic: "t", partition: 0}`), with one `|   member:` line
+ * per group member under a GroupMetadata record; the JSON keeps `key` and `value` as bytes and adds
+ * the decoded form as `offsetsTopic`.
  */
 
 import assert from 'node:assert';
 import { quoteDisplayed } from './display-bytes.ts';
 import type { IndexFileSummary, OffsetIndexEntryReport, TimeIndexEntryReport } from './index-file-dump.ts';
-import type { BatchReport, LogFileSummary, RecordReport } from './log-file-dump.ts';
+import type { BatchReport, GroupMemberReport, LogFileSummary, OffsetsTopicRecordReport, RecordReport } from './log-file-dump.ts';
 
 export type DumpKind = 'log' | 'index' | 'timeindex';
 
@@ -55,7 +60,7 @@ export function formatFileHeader(file: string, kind: DumpKind, baseOffset: numbe
 export function formatBatchLine(batch: BatchReport): string {
   let line = `baseOffset: ${batch.baseOffset} lastOffset: ${batch.lastOffset} count: ${batch.recordCount}` +
     ` position: ${batch.position} size: ${batch.sizeBytes} crcValid: ${batch.crcValid} crc: ${batch.crc} magic: ${batch.magic}` +
-    ` compression: ${batch.compression} timestampType: ${batch.timestampType} baseTimestamp: ${batch.baseTimestamp} maxTimestamp: ${batch.maxTimestamp}` +
+    ` compression: ${batch.compression} timestampType: ${batch.timestampType} ${batchTimestamp(batch)} maxTimestamp: ${batch.maxTimestamp}` +
     ` producerId: ${batch.producerId} producerEpoch: ${batch.producerEpoch} baseSequence: ${batch.baseSequence} lastSequence: ${batch.lastSequence}` +
     ` partitionLeaderEpoch: ${batch.partitionLeaderEpoch} isTransactional: ${batch.isTransactional} isControl: ${batch.isControl}\n`;
   if (batch.records === undefined) return line;
@@ -64,10 +69,45 @@ export function formatBatchLine(batch: BatchReport): string {
   return line;
 }
 
+/** A cleaner-stamped batch holds its delete horizon where the first record's timestamp would be. */
+function batchTimestamp(batch: BatchReport): string {
+  return batch.deleteHorizonMs === null ? `baseTimestamp: ${batch.baseTimestamp}` : `deleteHorizonMs: ${batch.deleteHorizonMs}`;
+}
+
 function formatRecordLine(record: RecordReport): string {
   const headers = record.headers.map((header) => `${JSON.stringify(header.key)}=${quoteDisplayed(header.value)}`).join(', ');
-  return `| offset: ${record.offset} timestamp: ${record.timestamp} keySize: ${record.keySizeBytes} key: ${quoteDisplayed(record.key)}` +
-    ` valueSize: ${record.valueSizeBytes} value: ${quoteDisplayed(record.value)} headers: [${headers}]\n`;
+  const decoded = record.offsetsTopic;
+  const key = decoded === undefined ? quoteDisplayed(record.key) : offsetsTopicKeyText(record, decoded);
+  const value = decoded === undefined ? quoteDisplayed(record.value) : offsetsTopicValueText(record, decoded);
+  let line = `| offset: ${record.offset} timestamp: ${record.timestamp} keySize: ${record.keySizeBytes} key: ${key}` +
+    ` valueSize: ${record.valueSizeBytes} value: ${value} headers: [${headers}]\n`;
+  if (decoded?.value != null && 'members' in decoded.value) {
+    for (const member of decoded.value.members) line += `|   member: ${memberText(member)}\n`;
+  }
+  return line;
+}
+
+function offsetsTopicKeyText(record: RecordReport, decoded: OffsetsTopicRecordReport): string {
+  if (decoded.type === null || decoded.key === null) return quoteDisplayed(record.key);
+  return `${decoded.type}Key v${decoded.keyVersion} ${fieldsText(decoded.key)}`;
+}
+
+function offsetsTopicValueText(record: RecordReport, decoded: OffsetsTopicRecordReport): string {
+  if (decoded.isTombstone) return 'null (tombstone: deletes this key)';
+  if (decoded.value === null) return `${quoteDisplayed(record.value)} (${decoded.error ?? 'not decoded'})`;
+  const counts: Record<string, string> = 'members' in decoded.value ? { members: String(decoded.value.members.length) } : {};
+  return `${decoded.type}Value v${decoded.valueVersion} ${fieldsText(decoded.value, counts)}`;
+}
+
+function memberText(member: GroupMemberReport): string {
+  const { assignedPartitions } = member;
+  const assigned = assignedPartitions === null ? 'null' : `{${assignedPartitions.map((tp) => `${JSON.stringify(tp.topic)}: [${tp.partitions.join(', ')}]`).join(', ')}}`;
+  return fieldsText(member, { assignedPartitions: assigned });
+}
+
+/** `{name: value, …}`, each value as JSON writes it (strings quoted) unless `shown` gives its text. */
+function fieldsText(fields: object, shown: Readonly<Record<string, string>> = {}): string {
+  return `{${Object.entries(fields).map(([name, value]) => `${name}: ${shown[name] ?? JSON.stringify(value)}`).join(', ')}}`;
 }
 
 export function formatLogSummary(summary: LogFileSummary): string {

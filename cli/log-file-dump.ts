@@ -13,8 +13,17 @@
  * whole v2 batches whose CRC matches and whose offsets increase inside the segment. The walk goes
  * on past a CRC or offset problem, since the framing still holds and later batches are worth
  * seeing (as Kafka's tool does), and stops only where the bytes are no longer batches.
+ *
+ * Two things the bytes mean only in context:
+ * - a batch the log cleaner stamped (attributes bit 6, hasDeleteHorizonMs) holds its delete
+ *   horizon in baseTimestamp, so it is reported as `deleteHorizonMs`, not as a timestamp;
+ * - a `.log` of `__consumer_offsets` (its directory is `__consumer_offsets-<partition>`) holds
+ *   Kafka's OffsetCommit and GroupMetadata records: with `records`, each record's key and value
+ *   are also decoded (`offsetsTopic`) with the broker's own decoders (offsets-topic-records.ts),
+ *   so a learner sees what each consumer group committed, not hex.
  */
 
+import nodePath from 'node:path';
 import { crc32c as nativeCrc32c } from '@node-rs/crc32';
 import { isMiniKafkaError } from '../common/errors.ts';
 import type { DecodedRecord, RecordBatchHeader } from '../common/record-batch.ts';
@@ -23,6 +32,13 @@ import { CRC_START_POSITION, MIN_BATCH_LENGTH, compressionName } from '../common
 import { BatchScanner } from '../broker/storage/batch-scanner.ts';
 import type { FileIo } from '../broker/storage/file-io.ts';
 import { nodeFileIo } from '../broker/storage/file-io.ts';
+import { deleteHorizonMsOf } from '../broker/storage/cleaned-batch.ts';
+import { parsePartitionDirName } from '../broker/storage/file-names.ts';
+import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../broker/groups/consumer-protocol.ts';
+import type { TopicPartitions } from '../broker/groups/consumer-protocol.ts';
+import type { GroupMemberSnapshot } from '../broker/groups/group-snapshot.ts';
+import type { OffsetsTopicKey } from '../broker/groups/offsets-topic-records.ts';
+import { OFFSETS_TOPIC, decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsTopicKey } from '../broker/groups/offsets-topic-records.ts';
 import { displayBytes } from './display-bytes.ts';
 
 /** Relative offsets are int32 in both index files, so a segment spans at most this many offsets. */
@@ -41,6 +57,68 @@ export interface RecordReport {
   readonly valueSizeBytes: number;
   readonly value: string | null;
   readonly headers: ReadonlyArray<{ readonly key: string; readonly value: string | null }>;
+  /** Only in a `__consumer_offsets` log: the key and value decoded as Kafka's group records. */
+  readonly offsetsTopic?: OffsetsTopicRecordReport;
+}
+
+/**
+ * A `__consumer_offsets` record decoded (kafka-facts §7.2). The key's version says what it is:
+ * 0 or 1 an OffsetCommit, 2 a GroupMetadata. A null value is a tombstone: the key is deleted.
+ */
+export interface OffsetsTopicRecordReport {
+  /** null when the key could not be decoded (see `error`). */
+  readonly type: 'OffsetCommit' | 'GroupMetadata' | null;
+  readonly keyVersion: number | null;
+  readonly key: OffsetCommitKeyReport | GroupMetadataKeyReport | null;
+  /** null for a tombstone, or when it could not be decoded. */
+  readonly valueVersion: number | null;
+  readonly value: OffsetCommitValueReport | GroupMetadataValueReport | null;
+  readonly isTombstone: boolean;
+  /** Why the key or the value could not be decoded; null when both were. */
+  readonly error: string | null;
+}
+
+export interface OffsetCommitKeyReport {
+  readonly group: string;
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface GroupMetadataKeyReport {
+  readonly group: string;
+}
+
+export interface OffsetCommitValueReport {
+  /** The committed offset: the next offset the group will read from that partition. */
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string;
+  /** When the broker accepted the commit, ms since the epoch. */
+  readonly commitTimestamp: number;
+}
+
+export interface GroupMetadataValueReport {
+  /** `consumer` for Kafka consumers; null when the group never had a member. */
+  readonly protocolType: string | null;
+  readonly generation: number;
+  /** The assignor the group chose (`range`, `roundrobin`, …). */
+  readonly protocol: string | null;
+  readonly leader: string | null;
+  readonly currentStateTimestamp: number;
+  readonly members: readonly GroupMemberReport[];
+}
+
+export interface GroupMemberReport {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  readonly rebalanceTimeoutMs: number;
+  readonly sessionTimeoutMs: number;
+  /** The topics of the member's consumer-protocol Subscription; null for another protocol type or bytes that do not decode. */
+  readonly subscribedTopics: readonly string[] | null;
+  /** The partitions of its consumer-protocol Assignment; null as for subscribedTopics. */
+  readonly assignedPartitions: readonly TopicPartitions[] | null;
 }
 
 export interface BatchReport {
@@ -55,7 +133,10 @@ export interface BatchReport {
   readonly partitionLeaderEpoch: number;
   readonly compression: string;
   readonly timestampType: 'CreateTime' | 'LogAppendTime';
-  readonly baseTimestamp: number;
+  /** The first record's timestamp; null when the header holds a delete horizon instead. */
+  readonly baseTimestamp: number | null;
+  /** Attributes bit 6 (hasDeleteHorizonMs): the log cleaner's delete horizon, kept in the baseTimestamp field; else null. */
+  readonly deleteHorizonMs: number | null;
   readonly maxTimestamp: number;
   readonly producerId: number;
   readonly producerEpoch: number;
@@ -87,6 +168,11 @@ export interface LogDumpOptions {
   readonly io?: FileIo;
 }
 
+/** Whether the `.log` at `path` belongs to `__consumer_offsets`: its directory is `__consumer_offsets-<partition>`. */
+export function isOffsetsTopicLog(path: string): boolean {
+  return parsePartitionDirName(nodePath.basename(nodePath.dirname(nodePath.resolve(path))))?.topic === OFFSETS_TOPIC;
+}
+
 /**
  * Yields a report for every batch of the .log at `path`, in file order, and returns the summary.
  * A generator so the caller can write each report out (and wait for a slow reader) before the
@@ -96,13 +182,13 @@ export function* readLogFile(path: string, options: LogDumpOptions): Generator<B
   const io = options.io ?? nodeFileIo;
   const fd = io.open(path, 'r');
   try {
-    return yield* walkBatches(io, fd, options);
+    return yield* walkBatches(io, fd, options, options.records && isOffsetsTopicLog(path));
   } finally {
     io.close(fd);
   }
 }
 
-function* walkBatches(io: FileIo, fd: number, options: LogDumpOptions): Generator<BatchReport, LogFileSummary, void> {
+function* walkBatches(io: FileIo, fd: number, options: LogDumpOptions, isOffsetsTopic: boolean): Generator<BatchReport, LogFileSummary, void> {
   const sizeBytes = io.sizeOf(fd);
   const scanner = new BatchScanner(io, fd, sizeBytes, 0, { wholeBatches: false });
   const scratch = Buffer.allocUnsafe(Math.min(CRC_PIECE_BYTES, Math.max(sizeBytes, 1)));
@@ -124,7 +210,7 @@ function* walkBatches(io: FileIo, fd: number, options: LogDumpOptions): Generato
     }
     const crcValid = computedCrc === header.crc;
     const report = batchReport(position, header, crcValid);
-    yield options.records ? { ...report, ...recordsOf(io, fd, position, header, crcValid) } : report;
+    yield options.records ? { ...report, ...recordsOf(io, fd, position, header, crcValid, isOffsetsTopic) } : report;
     if (stop !== null) continue;
     if (!crcValid) {
       stop = { reason: 'crc', detail: `the batch at position ${position} (offsets ${header.baseOffset} to ${header.lastOffset}) fails its CRC-32C check: the header says ${hex32(header.crc)}, its bytes give ${hex32(computedCrc)}` };
@@ -191,6 +277,7 @@ function offsetProblemOf(header: RecordBatchHeader, position: number, nextOffset
 }
 
 function batchReport(position: number, header: RecordBatchHeader, crcValid: boolean): BatchReport {
+  const deleteHorizonMs = deleteHorizonMsOf(header);
   return {
     baseOffset: header.baseOffset,
     lastOffset: header.lastOffset,
@@ -203,7 +290,8 @@ function batchReport(position: number, header: RecordBatchHeader, crcValid: bool
     partitionLeaderEpoch: header.partitionLeaderEpoch,
     compression: compressionName(header.compression),
     timestampType: header.timestampType === TimestampType.logAppendTime ? 'LogAppendTime' : 'CreateTime',
-    baseTimestamp: header.baseTimestamp,
+    baseTimestamp: deleteHorizonMs === null ? header.baseTimestamp : null,
+    deleteHorizonMs,
     maxTimestamp: header.maxTimestamp,
     producerId: header.producerId,
     producerEpoch: header.producerEpoch,
@@ -215,13 +303,14 @@ function batchReport(position: number, header: RecordBatchHeader, crcValid: bool
   };
 }
 
-function recordsOf(io: FileIo, fd: number, position: number, header: RecordBatchHeader, crcValid: boolean): { records: RecordReport[] | null; recordsError?: string } {
+function recordsOf(io: FileIo, fd: number, position: number, header: RecordBatchHeader, crcValid: boolean, isOffsetsTopic: boolean): { records: RecordReport[] | null; recordsError?: string } {
   if (!crcValid) return { records: null, recordsError: 'not decoded: the batch fails its CRC check, so its bytes cannot be trusted' };
   const bytes = Buffer.allocUnsafe(header.sizeBytes);
   const readBytes = io.read(fd, bytes, 0, header.sizeBytes, position);
   if (readBytes !== header.sizeBytes) return { records: null, recordsError: `not decoded: only ${readBytes} of its ${header.sizeBytes} bytes could be read` };
   try {
-    return { records: decodeRecordBatch(bytes, 0).records.map(recordReport) };
+    const records = decodeRecordBatch(bytes, 0).records;
+    return { records: records.map((record) => (isOffsetsTopic ? { ...recordReport(record), offsetsTopic: offsetsTopicReport(record) } : recordReport(record))) };
   } catch (error) {
     if (!isMiniKafkaError(error)) throw error;
     return { records: null, recordsError: `not decoded: ${error.message}` };
@@ -237,6 +326,75 @@ function recordReport(record: DecodedRecord): RecordReport {
     valueSizeBytes: record.value === null ? -1 : record.value.length,
     value: displayBytes(record.value),
     headers: record.headers.map((header) => ({ key: header.key, value: displayBytes(header.value) })),
+  };
+}
+
+/**
+ * Decodes one `__consumer_offsets` record with the broker's decoders. A record they refuse is
+ * reported, not thrown: the point of the tool is to show what is there, damaged or not.
+ */
+function offsetsTopicReport(record: DecodedRecord): OffsetsTopicRecordReport {
+  const isTombstone = record.value === null;
+  if (record.key === null) return { type: null, keyVersion: null, key: null, valueVersion: null, value: null, isTombstone, error: 'a record without a key: every __consumer_offsets record has one' };
+  const keyVersion = record.key.length >= 2 ? record.key.readInt16BE(0) : null;
+  let decodedKey: OffsetsTopicKey;
+  try {
+    decodedKey = decodeOffsetsTopicKey(record.key);
+  } catch (error) {
+    if (!isMiniKafkaError(error)) throw error;
+    return { type: null, keyVersion, key: null, valueVersion: null, value: null, isTombstone, error: `key not decoded: ${error.message}` };
+  }
+  const type = decodedKey.kind === 'offset' ? 'OffsetCommit' : 'GroupMetadata';
+  const key = decodedKey.kind === 'offset' ? { group: decodedKey.groupId, topic: decodedKey.topic, partition: decodedKey.partition } : { group: decodedKey.groupId };
+  if (record.value === null) return { type, keyVersion, key, valueVersion: null, value: null, isTombstone, error: null };
+  const valueVersion = record.value.length >= 2 ? record.value.readInt16BE(0) : null;
+  try {
+    const value = decodedKey.kind === 'offset' ? offsetCommitValueReport(record.value) : groupMetadataValueReport(decodedKey.groupId, record.value);
+    return { type, keyVersion, key, valueVersion, value, isTombstone, error: null };
+  } catch (error) {
+    if (!isMiniKafkaError(error)) throw error;
+    return { type, keyVersion, key, valueVersion, value: null, isTombstone, error: `value not decoded: ${error.message}` };
+  }
+}
+
+function offsetCommitValueReport(value: Buffer): OffsetCommitValueReport {
+  const { offset, leaderEpoch, metadata, commitTimestampMs } = decodeOffsetCommitValue(value);
+  return { offset, leaderEpoch, metadata, commitTimestamp: commitTimestampMs };
+}
+
+function groupMetadataValueReport(groupId: string, value: Buffer): GroupMetadataValueReport {
+  const group = decodeGroupMetadataValue(groupId, value);
+  const isConsumer = group.protocolType === CONSUMER_PROTOCOL_TYPE;
+  return {
+    protocolType: group.protocolType,
+    generation: group.generationId,
+    protocol: group.protocolName,
+    leader: group.leaderId,
+    currentStateTimestamp: group.stateTimestampMs,
+    members: group.members.map((member) => memberReport(member, isConsumer)),
+  };
+}
+
+/** A member, with its subscription and assignment read through the consumer protocol when the group speaks it. */
+function memberReport(member: GroupMemberSnapshot, isConsumer: boolean): GroupMemberReport {
+  const orNull = <T>(decode: () => T): T | null => {
+    if (!isConsumer) return null;
+    try {
+      return decode();
+    } catch (error) {
+      if (!isMiniKafkaError(error)) throw error;
+      return null;
+    }
+  };
+  return {
+    memberId: member.memberId,
+    groupInstanceId: member.groupInstanceId,
+    clientId: member.clientId,
+    clientHost: member.clientHost,
+    rebalanceTimeoutMs: member.rebalanceTimeoutMs,
+    sessionTimeoutMs: member.sessionTimeoutMs,
+    subscribedTopics: orNull(() => decodeSubscription(member.subscription).topics),
+    assignedPartitions: orNull(() => decodeAssignment(member.assignment).assignedPartitions),
   };
 }
 

@@ -1,11 +1,24 @@
 /**
- * File and directory names in a data directory, as Kafka names them.
+ * File and directory names in a data directory, as Kafka names them (docs/on-disk-format.md lists
+ * every file, with its format).
  *
  *   <data dir>/<topic>-<partition>/<20-digit base offset>.log | .index | .timeindex
  *
  * A segment is named after its base offset (the offset of its first record), zero-padded to 20
- * digits so that names sort in offset order. Transient suffixes: `.deleted` (being removed),
- * `.tmp` (a checkpoint being replaced), `.cleaned` and `.swap` (compaction, later).
+ * digits so that names sort in offset order. The same 20-digit form with `.snapshot` names a
+ * producer-state snapshot taken at that log end offset (broker/core/partition.ts). Only the three
+ * segment suffixes parse as segment files here; apart from the transient names below, the loader
+ * leaves every other name alone.
+ *
+ * Transient suffixes, appended to a full name: `.deleted` (a segment file being removed),
+ * `.tmp` (a file being replaced atomically: writeFileAtomic in file-io.ts), `.cleaned` and `.swap`
+ * (a segment the log cleaner wrote, before and during its swap; segment-swap.ts defines them and
+ * finishes or discards them at startup).
+ *
+ * Other names: `cleaner-offset-checkpoint` in a partition directory (cleaner-checkpoint.ts); in the
+ * data directory the two offset checkpoints (checkpoint-file.ts), `.kafka_cleanshutdown`
+ * (log-manager.ts), `.lock` and `.lock.owner` (data-dir-lock.ts), and the broker core's
+ * `minikafka-topics.json` (topic-store.ts) and `producer-id-block` (producer-ids.ts).
  */
 
 export const LOG_SUFFIX = '.log';

@@ -43,6 +43,9 @@ import { swapInCleanedSegment } from './segment-swap.ts';
 import type { StorageLogger, StorageMetrics } from './storage-observer.ts';
 import { noStorageMetrics, silentLogger } from './storage-observer.ts';
 
+/** Attribute bits a producer may set: compression (0-2), timestamp type (3), transactional (4), control (5). */
+const PRODUCER_ATTRIBUTE_BITS = 0x3f;
+
 /** The leader epoch stamped into bytes 12..15 of every stored batch: one broker, one epoch. */
 const LEADER_EPOCH = 0;
 
@@ -381,6 +384,11 @@ export class PartitionLog {
       // Kafka requires lastOffset - baseOffset + 1 == recordCount > 0: an empty batch would take no
       // offset, and the next batch would share its base offset.
       throw new MiniKafkaError('INVALID_RECORD', `a produced batch must hold at least one record with offset deltas 0..n-1: got ${header.recordCount} records, last offset delta ${header.lastOffsetDelta}`, { dir: this.dir, recordCount: header.recordCount, lastOffsetDelta: header.lastOffsetDelta });
+    }
+    if ((header.attributes & ~PRODUCER_ATTRIBUTE_BITS) !== 0) {
+      // Bit 6 (hasDeleteHorizonMs) belongs to the log cleaner: set by a producer, it would make
+      // the cleaner read the batch's base timestamp as a delete horizon and drop tombstones early.
+      throw new MiniKafkaError('INVALID_RECORD', `record batch attributes 0x${header.attributes.toString(16)} set bits above 5, which only the broker may set`, { dir: this.dir, attributes: header.attributes });
     }
     if (header.isControl) {
       throw new MiniKafkaError('INVALID_RECORD', 'clients may not append control batches', { dir: this.dir });

@@ -2,7 +2,9 @@
  * `minikafka dump-log` on real segment files: the storage engine writes a partition log with
  * several segments and dense indexes, the broker closes it cleanly, and dump-log must report what
  * was appended, batch for batch and entry for entry; then the files are damaged (a flipped byte, a
- * torn tail, a bad magic byte, broken index entries) and it must say where and why.
+ * torn tail, a bad magic byte, broken index entries) and it must say where and why. Two kinds of
+ * log need context to read: one the log cleaner compacted (a delete horizon in place of a
+ * timestamp, gaps, emptied batches), and `__consumer_offsets`, whose records are group commits.
  */
 
 import { execFile } from 'node:child_process';
@@ -13,11 +15,17 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import type { RecordInput } from '../../common/record-batch.ts';
 import { encodeRecordBatch } from '../../common/record-batch.ts';
+import { BrokerCore } from '../../broker/core/broker-core.ts';
+import { encodeSubscription } from '../../broker/groups/consumer-protocol.ts';
+import { OFFSETS_TOPIC, encodeGroupMetadataKey, encodeOffsetCommitKey, encodeOffsetCommitValue } from '../../broker/groups/offsets-topic-records.ts';
+import { ManualScheduler } from '../../broker/groups/scheduler.ts';
+import { ManualClock } from '../../broker/storage/clock.ts';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, offsetFileName, parseSegmentFileName } from '../../broker/storage/file-names.ts';
-import { resolveLogConfig } from '../../broker/storage/log-config.ts';
+import { CleanupPolicyBits, resolveLogConfig } from '../../broker/storage/log-config.ts';
 import { LogManager } from '../../broker/storage/log-manager.ts';
 import { runCli } from '../../cli/main.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import { testTopicConfigs } from '../helpers/test-topic-configs.ts';
 
 const T = 1_700_000_000_000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -93,10 +101,18 @@ async function dumpLog(...args: string[]): Promise<{ exitCode: number; stdout: s
   return { exitCode, stdout, stderr };
 }
 
+interface OffsetsTopicJson {
+  type: string | null; keyVersion: number | null; key: Record<string, unknown> | null;
+  valueVersion: number | null; value: Record<string, unknown> | null; isTombstone: boolean; error: string | null;
+}
+interface RecordJson {
+  offset: number; timestamp: number; keySizeBytes: number; key: string | null; valueSizeBytes: number; value: string | null;
+  headers: Array<{ key: string; value: string | null }>; offsetsTopic?: OffsetsTopicJson;
+}
 interface BatchJson {
   baseOffset: number; lastOffset: number; recordCount: number; position: number; sizeBytes: number; crcValid: boolean;
-  compression: string; maxTimestamp: number; baseTimestamp: number; timestampType: string; producerId: number;
-  records?: Array<{ offset: number; timestamp: number; keySizeBytes: number; key: string | null; valueSizeBytes: number; value: string | null; headers: Array<{ key: string; value: string | null }> }> | null;
+  compression: string; maxTimestamp: number; baseTimestamp: number | null; deleteHorizonMs: number | null; timestampType: string; producerId: number;
+  records?: RecordJson[] | null;
   recordsError?: string;
 }
 interface EntryJson { offset: number; position?: number; timestamp?: number; matchesLog: boolean | null; problem: string | null }
@@ -457,5 +473,221 @@ describe('the dump-log process', () => {
     expect(failure.code).toBe(1);
     expect(failure.stdout).toBe('');
     oneErrorLine(failure.stderr);
+  });
+});
+
+describe('dump-log on a compacted log', () => {
+  const DELETE_RETENTION_MS = 86_400_000;
+  const CLEANED_AT_MS = T + 60_000;
+
+  /**
+   * The example of docs/compaction.md §6: a batch of four (a=1, b=1, a=2, tombstone c), one from
+   * idempotent producer 3 (b=2), one plain (b=3); rolled, flushed, and cleaned once a minute later.
+   */
+  async function writeCompactedLog(): Promise<string> {
+    const dataDir = makeTempDir();
+    const clock = new ManualClock(T);
+    const manager = await LogManager.open({ dataDir, clock });
+    const log = manager.openLog('users', 0, resolveLogConfig({ cleanupPolicy: CleanupPolicyBits.compact, retentionMs: -1, deleteRetentionMs: DELETE_RETENTION_MS }));
+    const record = (key: string, value: string | null, afterMs: number): RecordInput => ({ key, value, timestamp: T + afterMs });
+    log.append(encodeRecordBatch({ records: [record('a', '1', 0), record('b', '1', 1), record('a', '2', 2), record('c', null, 3)] }));
+    log.append(encodeRecordBatch({ records: [record('b', '2', 10)], producerId: 3, producerEpoch: 0, baseSequence: 0 }));
+    log.append(encodeRecordBatch({ records: [record('b', '3', 20)] }));
+    log.roll();
+    await log.flush();
+    clock.advance(CLEANED_AT_MS - T);
+    const result = await manager.cleaner.cleanNow(log);
+    expect(result).toMatchObject({ isComplete: true, segmentsReplaced: 1, recordsRemoved: 3 });
+    await manager.close();
+    return path.join(dataDir, 'users-0', offsetFileName(0, LOG_SUFFIX));
+  }
+
+  it('reports deleteHorizonMs instead of baseTimestamp for a batch the cleaner stamped, with its gaps and its records’ own timestamps', async () => {
+    const file = await writeCompactedLog();
+    const [document] = await dumpJson('--records', file);
+    expect(document).toMatchObject({ stopReason: 'end', validBytes: document.sizeBytes });
+    const [stamped, emptied, untouched] = document.batches!;
+    expect(stamped).toMatchObject({ baseOffset: 0, lastOffset: 3, recordCount: 2, crcValid: true, baseTimestamp: null, deleteHorizonMs: CLEANED_AT_MS + DELETE_RETENTION_MS, maxTimestamp: T + 3 });
+    expect(stamped.records!.map((r) => [r.offset, r.timestamp, r.key, r.value])).toEqual([[2, T + 2, 'a', '2'], [3, T + 3, 'c', null]]);
+    expect(untouched).toMatchObject({ baseOffset: 5, lastOffset: 5, recordCount: 1, baseTimestamp: T + 20, deleteHorizonMs: null });
+    // Producer 3's only batch lost its record but stays as a bare header, so its sequence survives.
+    expect(emptied).toMatchObject({ baseOffset: 4, lastOffset: 4, recordCount: 0, sizeBytes: 61, producerId: 3, baseTimestamp: T + 10, deleteHorizonMs: null, crcValid: true, records: [] });
+  });
+
+  it('prints deleteHorizonMs in the text line of a stamped batch and baseTimestamp in the others', async () => {
+    const file = await writeCompactedLog();
+    const { exitCode, stdout } = await dumpLog(file);
+    expect(exitCode).toBe(0);
+    const [, stamped, emptied, untouched] = stdout.trimEnd().split('\n');
+    expect(stamped).toContain(` timestampType: CreateTime deleteHorizonMs: ${CLEANED_AT_MS + DELETE_RETENTION_MS} maxTimestamp: ${T + 3} `);
+    expect(stamped).not.toContain('baseTimestamp');
+    expect(emptied).toMatch(/^baseOffset: 4 lastOffset: 4 count: 0 .* baseTimestamp: \d+ .* producerId: 3 /);
+    expect(untouched).toContain(` baseTimestamp: ${T + 20} `);
+  });
+});
+
+describe('dump-log on __consumer_offsets', () => {
+  interface WrittenGroups {
+    readonly file: string;
+    readonly memberId: string;
+    /** What the broker served for `billing` just before it stopped. */
+    readonly committed: Array<{ topic: string; partition: number; offset: number; metadata: string }>;
+  }
+
+  /**
+   * A broker with one __consumer_offsets partition: `billing` joins (one member, roundrobin over
+   * `orders`), commits twice; `audit` commits without membership and is then deleted.
+   */
+  async function writeGroups(): Promise<WrittenGroups> {
+    const dataDir = makeTempDir();
+    const scheduler = new ManualScheduler(T);
+    const core = await BrokerCore.open({
+      dataDir, topicConfigs: testTopicConfigs(), autoCreateTopics: false, scheduler, clock: { nowMs: () => scheduler.nowMs() },
+      groups: { offsetsTopicPartitions: 1, coordinator: { initialRebalanceDelayMs: 0 } },
+    });
+    await core.topics.create({ name: 'orders', partitions: 2 });
+    const joining = core.groups.coordinator.joinGroup({
+      groupId: 'billing', memberId: '', clientId: 'billing-app', clientHost: '127.0.0.1', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 30_000,
+      protocolType: 'consumer', protocols: [{ name: 'roundrobin', metadata: encodeSubscription({ topics: ['orders'] }) }], requireKnownMemberId: false,
+    });
+    scheduler.advance(0);
+    const { memberId, generationId } = await joining;
+    await core.groups.syncGroup({ groupId: 'billing', memberId, generationId, assignments: [] }, 'roundrobin');
+    scheduler.advance(1000);
+    await core.groups.commitOffsets('billing', generationId, memberId, [{ topic: 'orders', partition: 0, offset: 4, metadata: 'first' }, { topic: 'orders', partition: 1, offset: 9, metadata: '' }]);
+    scheduler.advance(1000);
+    await core.groups.commitOffsets('billing', generationId, memberId, [{ topic: 'orders', partition: 0, offset: 6, metadata: '' }]);
+    await core.groups.commitOffsets('audit', -1, '', [{ topic: 'orders', partition: 0, offset: 2, metadata: '' }]);
+    scheduler.advance(1000);
+    await core.groups.deleteGroup('audit');
+    const committed = core.groups.fetchOffsets('billing');
+    await core.close();
+    return { file: path.join(dataDir, `${OFFSETS_TOPIC}-0`, offsetFileName(0, LOG_SUFFIX)), memberId, committed };
+  }
+
+  function recordsOf(document: DocumentJson): RecordJson[] {
+    return document.batches!.flatMap((batch) => batch.records!);
+  }
+
+  it('decodes every key and value as OffsetCommit or GroupMetadata, tombstones included', async () => {
+    const { file, memberId } = await writeGroups();
+    const [document] = await dumpJson('--records', file);
+    expect(document.stopReason).toBe('end');
+    const decoded = recordsOf(document).map((record) => record.offsetsTopic);
+    const member = {
+      memberId, groupInstanceId: null, clientId: 'billing-app', clientHost: '127.0.0.1', rebalanceTimeoutMs: 30_000, sessionTimeoutMs: 10_000,
+      subscribedTopics: ['orders'], assignedPartitions: [{ topic: 'orders', partitions: [0, 1] }],
+    };
+    const group = (name: string, value: Record<string, unknown>) => ({ type: 'GroupMetadata', keyVersion: 2, key: { group: name }, valueVersion: 3, value, isTombstone: false, error: null });
+    const commit = (name: string, partition: number, offset: number, metadata: string, commitTimestamp: number) => ({
+      type: 'OffsetCommit', keyVersion: 1, key: { group: name, topic: 'orders', partition }, valueVersion: 3, value: { offset, leaderEpoch: -1, metadata, commitTimestamp }, isTombstone: false, error: null,
+    });
+    expect(decoded).toEqual([
+      group('billing', { protocolType: null, generation: 0, protocol: null, leader: null, currentStateTimestamp: T, members: [] }),
+      group('billing', { protocolType: 'consumer', generation: 1, protocol: 'roundrobin', leader: memberId, currentStateTimestamp: T, members: [member] }),
+      commit('billing', 0, 4, 'first', T + 1000),
+      commit('billing', 1, 9, '', T + 1000),
+      commit('billing', 0, 6, '', T + 2000),
+      group('audit', { protocolType: null, generation: 0, protocol: null, leader: null, currentStateTimestamp: T + 2000, members: [] }),
+      commit('audit', 0, 2, '', T + 2000),
+      { type: 'GroupMetadata', keyVersion: 2, key: { group: 'audit' }, valueVersion: null, value: null, isTombstone: true, error: null },
+      { type: 'OffsetCommit', keyVersion: 1, key: { group: 'audit', topic: 'orders', partition: 0 }, valueVersion: null, value: null, isTombstone: true, error: null },
+    ]);
+    // The raw bytes stay in `key` and `value`: they are the encoder's, byte for byte.
+    const [first] = recordsOf(document).filter((record) => record.offsetsTopic!.type === 'OffsetCommit');
+    expect(first.key).toBe(`0x${encodeOffsetCommitKey('billing', 'orders', 0).toString('hex')}`);
+    expect(first.value).toBe(`0x${encodeOffsetCommitValue({ offset: 4, leaderEpoch: -1, metadata: 'first', commitTimestampMs: T + 1000 }).toString('hex')}`);
+  });
+
+  it('shows, last commit per partition winning, exactly the offsets the broker served', async () => {
+    const { file, committed } = await writeGroups();
+    const [document] = await dumpJson('--records', file);
+    const latest = new Map<string, { topic: string; partition: number; offset: number; metadata: string }>();
+    for (const { offsetsTopic } of recordsOf(document)) {
+      if (offsetsTopic!.type !== 'OffsetCommit' || offsetsTopic!.key!.group !== 'billing') continue;
+      const key = offsetsTopic!.key as { topic: string; partition: number };
+      const value = offsetsTopic!.value as { offset: number; metadata: string };
+      latest.set(`${key.topic}-${key.partition}`, { topic: key.topic, partition: key.partition, offset: value.offset, metadata: value.metadata });
+    }
+    expect([...latest.values()]).toEqual(committed);
+    expect(committed.map((c) => c.offset)).toEqual([6, 9]);
+  });
+
+  it('prints decoded keys and values in text, one line per member, and says what a tombstone deletes', async () => {
+    const { file, memberId } = await writeGroups();
+    const { exitCode, stdout } = await dumpLog('--records', file);
+    expect(exitCode).toBe(0);
+    const lines = stdout.trimEnd().split('\n');
+    expect(lines).toContain(`| offset: 2 timestamp: ${T + 1000} keySize: 23 key: OffsetCommitKey v1 {group: "billing", topic: "orders", partition: 0} valueSize: 29 value: OffsetCommitValue v3 {offset: 4, leaderEpoch: -1, metadata: "first", commitTimestamp: ${T + 1000}} headers: []`);
+    const groupLine = lines.findIndex((line) => line.includes('GroupMetadataValue v3 {protocolType: "consumer"'));
+    expect(lines[groupLine]).toContain(`key: GroupMetadataKey v2 {group: "billing"} valueSize: `);
+    expect(lines[groupLine]).toContain(`generation: 1, protocol: "roundrobin", leader: ${JSON.stringify(memberId)}, currentStateTimestamp: ${T}, members: 1}`);
+    expect(lines[groupLine + 1]).toBe(`|   member: {memberId: ${JSON.stringify(memberId)}, groupInstanceId: null, clientId: "billing-app", clientHost: "127.0.0.1", rebalanceTimeoutMs: 30000, sessionTimeoutMs: 10000, subscribedTopics: ["orders"], assignedPartitions: {"orders": [0, 1]}}`);
+    expect(lines).toContain(`| offset: 7 timestamp: ${T + 3000} keySize: 9 key: GroupMetadataKey v2 {group: "audit"} valueSize: -1 value: null (tombstone: deletes this key) headers: []`);
+  });
+
+  it('decodes nothing without --records, nor the same bytes outside a __consumer_offsets directory', async () => {
+    const { file } = await writeGroups();
+    const [plain] = await dumpJson(file);
+    expect(plain.batches!.every((batch) => batch.records === undefined)).toBe(true);
+    const elsewhere = path.join(makeTempDir(), 'consumer_offsets-0');
+    fs.mkdirSync(elsewhere);
+    fs.copyFileSync(file, path.join(elsewhere, path.basename(file)));
+    const [copy] = await dumpJson('--records', path.join(elsewhere, path.basename(file)));
+    const records = recordsOf(copy);
+    expect(records.length).toBeGreaterThan(0);
+    expect(records.every((record) => record.offsetsTopic === undefined && record.key!.startsWith('0x'))).toBe(true);
+  });
+
+  it('reports records it cannot decode, and still decodes the others', async () => {
+    const dataDir = makeTempDir();
+    const manager = await LogManager.open({ dataDir });
+    const log = manager.openLog(OFFSETS_TOPIC, 3, resolveLogConfig({}));
+    const unknownKey = Buffer.from([0x00, 0x09, 0x00, 0x01, 0x67]);
+    const shortValue = encodeOffsetCommitValue({ offset: 1, leaderEpoch: -1, metadata: '', commitTimestampMs: T }).subarray(0, 10);
+    log.append(encodeRecordBatch({ records: [
+      { key: unknownKey, value: 'x', timestamp: T },
+      { key: null, value: 'y', timestamp: T },
+      { key: encodeOffsetCommitKey('g', 't', 0), value: shortValue, timestamp: T },
+      { key: encodeGroupMetadataKey('g'), value: null, timestamp: T },
+    ] }));
+    await manager.close();
+    const file = path.join(dataDir, `${OFFSETS_TOPIC}-3`, offsetFileName(0, LOG_SUFFIX));
+
+    const [document] = await dumpJson('--records', file);
+    const [unknown, keyless, short, tombstone] = recordsOf(document).map((record) => record.offsetsTopic!);
+    expect(unknown).toMatchObject({ type: null, keyVersion: 9, key: null, value: null, isTombstone: false });
+    expect(unknown.error).toMatch(/^key not decoded: .*unknown key version 9/);
+    expect(keyless).toMatchObject({ type: null, keyVersion: null, error: 'a record without a key: every __consumer_offsets record has one' });
+    expect(short).toMatchObject({ type: 'OffsetCommit', key: { group: 'g', topic: 't', partition: 0 }, valueVersion: 3, value: null });
+    expect(short.error).toMatch(/^value not decoded: .*shorter than its fields/);
+    expect(tombstone).toMatchObject({ type: 'GroupMetadata', key: { group: 'g' }, isTombstone: true, error: null });
+
+    const { stdout } = await dumpLog('--records', file);
+    expect(stdout).toContain(`key: 0x${unknownKey.toString('hex')} valueSize: 1 value: "x" (key not decoded: `);
+    expect(stdout).toContain(`key: OffsetCommitKey v1 {group: "g", topic: "t", partition: 0} valueSize: 10 value: 0x${shortValue.toString('hex')} (value not decoded: `);
+  });
+
+  it('decodes the worked example of docs/on-disk-format.md, whose bytes are what the broker’s encoder writes', async () => {
+    const doc = fs.readFileSync(path.join(repoRoot, 'docs/on-disk-format.md'), 'utf8');
+    const hexOf = (name: string): Buffer => {
+      const match = new RegExp(`^${name} +\\(\\d+ bytes\\): ([0-9a-f ]+)$`, 'm').exec(doc);
+      expect(match, `docs/on-disk-format.md has no "${name} (N bytes): …" line`).not.toBeNull();
+      return Buffer.from(match![1].replaceAll(' ', ''), 'hex');
+    };
+    const key = hexOf('key');
+    const value = hexOf('value');
+    expect(key).toEqual(encodeOffsetCommitKey('billing', 'orders', 0));
+    expect(value).toEqual(encodeOffsetCommitValue({ offset: 6, leaderEpoch: -1, metadata: '', commitTimestampMs: T }));
+
+    const dataDir = makeTempDir();
+    const manager = await LogManager.open({ dataDir });
+    manager.openLog(OFFSETS_TOPIC, 9, resolveLogConfig({})).append(encodeRecordBatch({ records: [{ key, value, timestamp: T }] }));
+    await manager.close();
+    const [document] = await dumpJson('--records', path.join(dataDir, `${OFFSETS_TOPIC}-9`, offsetFileName(0, LOG_SUFFIX)));
+    expect(recordsOf(document)[0].offsetsTopic).toEqual({
+      type: 'OffsetCommit', keyVersion: 1, key: { group: 'billing', topic: 'orders', partition: 0 },
+      valueVersion: 3, value: { offset: 6, leaderEpoch: -1, metadata: '', commitTimestamp: T }, isTombstone: false, error: null,
+    });
   });
 });

@@ -9,6 +9,7 @@
 
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { crc32c } from '../../../common/crc32c.ts';
 import { MiniKafkaError } from '../../../common/errors.ts';
 import { decodeRecordBatch, encodeRecordBatch, iterateRecordBatches } from '../../../common/record-batch.ts';
 import { ManualClock } from '../../../broker/storage/clock.ts';
@@ -306,6 +307,17 @@ describe('PartitionLog.append() input rules', () => {
     log.append(encodeRecordBatch({ records: [{ value: 'a' }] }));
     expect(() => log.append(encodeRecordBatch({ baseTimestamp: 5, records: [] }))).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }) as unknown as Error);
     expect(log.append(encodeRecordBatch({ records: [{ value: 'b' }] })).baseOffset).toBe(1);
+    await log.close();
+  });
+
+  it('rejects a batch with attribute bits only the broker may set (bit 6: delete horizon)', async () => {
+    const dir = makeTempDir();
+    const log = PartitionLog.open({ dir, config: resolveLogConfig() });
+    const batch = encodeRecordBatch({ records: [{ key: 'k', value: null }] });
+    batch.writeInt16BE(batch.readInt16BE(21) | 0x40, 21);
+    batch.writeUInt32BE(crc32c(batch, 21), 17);
+    expect(() => log.append(batch)).toThrowError(expect.objectContaining({ code: 'INVALID_RECORD' }) as unknown as Error);
+    expect(log.nextOffset).toBe(0);
     await log.close();
   });
 });
