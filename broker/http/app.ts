@@ -28,6 +28,8 @@ import { resolveHttpLimits } from './http-limits.ts';
 import { LongPolls } from './long-polls.ts';
 import { registerBrokerRoutes } from './routes/brokers.ts';
 import { registerFetchRoutes } from './routes/fetch.ts';
+import { registerGroupMemberRoutes } from './routes/group-members.ts';
+import { registerGroupRoutes } from './routes/groups.ts';
 import { registerHealthRoutes } from './routes/health.ts';
 import { registerMetricsRoutes } from './routes/metrics.ts';
 import { registerOffsetRoutes } from './routes/offsets.ts';
@@ -102,5 +104,7 @@ export function buildHttpApp(core: BrokerCore, options: HttpAppOptions = {}): Fa
   registerFetchRoutes(app, context);
   registerOffsetRoutes(app, context);
   registerProducerRoutes(app, context);
+  registerGroupRoutes(app, context);
+  registerGroupMemberRoutes(app, context);
   return app;
 }
