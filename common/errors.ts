@@ -58,6 +58,7 @@ export const errorCatalogue = {
   NON_EMPTY_GROUP: { kafkaCode: 68, httpStatus: 409, restCode: 40907, retriable: false, summary: 'The group still has members; only an Empty group can be deleted.' },
   GROUP_ID_NOT_FOUND: { kafkaCode: 69, httpStatus: 404, restCode: 40404, retriable: false, summary: 'No group with this id exists.' },
   MEMBER_ID_REQUIRED: { kafkaCode: 79, httpStatus: 409, restCode: 40908, retriable: false, summary: 'A new member must join again with the member id given in this answer (KIP-394).' },
+  OFFSET_METADATA_TOO_LARGE: { kafkaCode: 12, httpStatus: 400, restCode: 40012, retriable: false, summary: 'The metadata string of an offset commit is over offset.metadata.max.bytes (4096).' },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -105,6 +105,7 @@ export class GroupCoordinator {
     this.#assertOpen();
     validateGroupId(request.groupId);
     validateJoinTimeouts(request, this.#config);
+    validateJoinStrings(request);
     let group = this.#groups.get(request.groupId);
     const isNewMember = request.memberId === '';
     if (group === undefined) {
@@ -565,3 +566,18 @@ export class GroupCoordinator {
     else onDone();
   }
 }
+
+/**
+ * Every string of a join is stored in `__consumer_offsets` as a Kafka string (int16 length): a
+ * longer one would make every later save of the group fail, and the group rebalance forever.
+ */
+function validateJoinStrings(request: JoinGroupRequest): void {
+  const strings = [request.memberId, request.clientId, request.clientHost, request.protocolType, request.groupInstanceId ?? '', ...request.protocols.map((p) => p.name)];
+  for (const value of strings) {
+    if (Buffer.byteLength(value) > KAFKA_STRING_MAX_BYTES) {
+      throw new MiniKafkaError('INVALID_REQUEST', `group ${request.groupId}: a join field of ${Buffer.byteLength(value)} bytes is longer than a Kafka string holds (${KAFKA_STRING_MAX_BYTES})`, { groupId: request.groupId });
+    }
+  }
+}
+
+const KAFKA_STRING_MAX_BYTES = 0x7fff;

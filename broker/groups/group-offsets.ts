@@ -123,7 +123,7 @@ export class GroupOffsets {
         throw new MiniKafkaError('INVALID_REQUEST', `group ${groupId}: offset ${o.offset} for ${o.topic}-${o.partition} is not a non-negative integer`, { groupId, topic: o.topic, partition: o.partition });
       }
       if (Buffer.byteLength(o.metadata) > OFFSET_METADATA_MAX_BYTES) {
-        throw new MiniKafkaError('INVALID_REQUEST', `group ${groupId}: commit metadata for ${o.topic}-${o.partition} is over offset.metadata.max.bytes (${OFFSET_METADATA_MAX_BYTES})`, { groupId, topic: o.topic, partition: o.partition });
+        throw new MiniKafkaError('OFFSET_METADATA_TOO_LARGE', `group ${groupId}: commit metadata for ${o.topic}-${o.partition} is over offset.metadata.max.bytes (${OFFSET_METADATA_MAX_BYTES})`, { groupId, topic: o.topic, partition: o.partition });
       }
       return { topic: o.topic, partition: o.partition, offset: o.offset, leaderEpoch: -1, metadata: o.metadata, commitTimestampMs: nowMs };
     });

@@ -86,8 +86,12 @@ export class GroupService {
    */
   syncGroup(request: SyncGroupRequest, serverAssignor?: string): Promise<SyncGroupResult> {
     if (serverAssignor === undefined) return this.coordinator.syncGroup(request);
+    // Only the leader of the generation being completed gets a server-side assignment; any other
+    // call goes to the coordinator as it is, which answers it (or its error) as for any client.
+    const group = this.coordinator.listGroups().find((g) => g.groupId === request.groupId);
+    if (group?.state !== GroupState.CompletingRebalance) return this.coordinator.syncGroup(request);
     const description = this.coordinator.describeGroup(request.groupId);
-    if (description.leaderId !== request.memberId) return this.coordinator.syncGroup(request);
+    if (description.leaderId !== request.memberId || description.generationId !== request.generationId) return this.coordinator.syncGroup(request);
     const counts = new Map<string, number>();
     for (const topic of this.#topics.list()) counts.set(topic, this.#topics.partitionCount(topic));
     const assignments = this.coordinator.assignOnServer(request.groupId, serverAssignor, counts);
@@ -122,7 +126,15 @@ export class GroupService {
     if (description !== null && description.protocolType === CONSUMER_PROTOCOL_TYPE && description.state === GroupState.Stable) {
       for (const member of description.members) {
         if (member.assignment.length === 0) continue;
-        for (const { topic, partitions } of decodeAssignment(member.assignment).assignedPartitions) {
+        // A Kafka-protocol leader may hand out bytes that are not a valid Assignment: such a
+        // member shows no partitions rather than failing the whole describe.
+        let assigned: ReturnType<typeof decodeAssignment>['assignedPartitions'];
+        try {
+          assigned = decodeAssignment(member.assignment).assignedPartitions;
+        } catch {
+          continue;
+        }
+        for (const { topic, partitions } of assigned) {
           for (const partition of partitions) owners.set(`${topic}\u0000${partition}`, { memberId: member.memberId, clientId: member.clientId, host: member.clientHost });
         }
       }

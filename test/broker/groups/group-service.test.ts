@@ -208,4 +208,29 @@ describe('consumer groups in the core', () => {
     ]);
     await core.close();
   });
+
+  it('describes a group whose leader handed out bytes that are not an Assignment, and answers a late leader sync with its assignment', async () => {
+    const scheduler = new ManualScheduler();
+    const core = await open(makeTempDir(), scheduler);
+    await fill(core, 'b', 1, 1);
+    const joining = core.groups.coordinator.joinGroup({ groupId: 'odd', memberId: '', clientId: 'c', clientHost: 'h', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: encodeSubscription({ topics: ['b'] }) }], requireKnownMemberId: false });
+    scheduler.advance(0);
+    const join = await joining;
+    await core.groups.syncGroup({ groupId: 'odd', memberId: join.memberId, generationId: join.generationId, assignments: [{ memberId: join.memberId, assignment: Buffer.from([0xff, 0xff, 0xff]) }] });
+    expect(core.groups.describeWithLag('odd').partitions).toEqual([]);
+    // Stable now: a second sync from the leader asking for server assignment gets what it has.
+    const again = await core.groups.syncGroup({ groupId: 'odd', memberId: join.memberId, generationId: join.generationId, assignments: [] }, 'range');
+    expect(again.assignment.equals(Buffer.from([0xff, 0xff, 0xff]))).toBe(true);
+    await expect(core.groups.syncGroup({ groupId: 'nobody', memberId: 'm', generationId: 1, assignments: [] }, 'range')).rejects.toMatchObject({ code: 'UNKNOWN_MEMBER_ID' });
+    await core.close();
+  });
+
+  it('refuses a join field too long for a Kafka string, before it can break the group', async () => {
+    const core = await open(makeTempDir());
+    await expect(
+      core.groups.coordinator.joinGroup({ groupId: 'g', memberId: '', clientId: 'x'.repeat(40_000), clientHost: 'h', sessionTimeoutMs: 10_000, rebalanceTimeoutMs: 10_000, protocolType: 'consumer', protocols: [{ name: 'range', metadata: Buffer.alloc(0) }], requireKnownMemberId: false }),
+    ).rejects.toMatchObject({ code: 'INVALID_REQUEST' });
+    expect(core.groups.listGroups()).toEqual([]);
+    await core.close();
+  });
 });
