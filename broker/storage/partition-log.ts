@@ -424,7 +424,9 @@ export class PartitionLog {
 
   /** One group-commit round: fsync every segment holding unflushed bytes, then the directory. */
   async #flushRound(): Promise<void> {
-    const target = this.nextOffset;
+    // Everything below `target` is durable once the round ends: segments not dirty now were
+    // covered by earlier rounds, the dirty ones are fsynced below.
+    let target = this.nextOffset;
     this.#unflushedMessages = 0;
     this.#clearFlushTimer();
     const dirty = this.#segments.filter((segment) => segment.needsFlush);
@@ -433,7 +435,13 @@ export class PartitionLog {
     this.#isDirDirty = false;
     this.#isParentDirDirty = false;
     try {
-      for (const segment of dirty) await segment.flush();
+      for (const segment of dirty) {
+        // An fsync covers what the segment holds when it is issued, appends made during this
+        // round included, so the round covers up to the segment's end at that moment.
+        const coveredOffset = segment.nextOffset;
+        await segment.flush();
+        target = Math.max(target, coveredOffset);
+      }
       if (isDirDirty) await this.#io.fsyncDir(this.dir);
       if (isParentDirDirty) await this.#io.fsyncDir(path.dirname(this.dir));
     } catch (error) {

@@ -67,3 +67,35 @@ describe('GroupCommit', () => {
     await expect(commit.request()).resolves.toBeUndefined();
   });
 });
+
+describe('PartitionLog flush rounds', () => {
+  it('move the recovery point past appends made while the round waited for an earlier fsync', async () => {
+    const { PartitionLog } = await import('../../../broker/storage/partition-log.ts');
+    const { resolveLogConfig } = await import('../../../broker/storage/log-config.ts');
+    const { nodeFileIo } = await import('../../../broker/storage/file-io.ts');
+    const { encodeRecordBatch } = await import('../../../common/record-batch.ts');
+    const { makeTempDir } = await import('../../helpers/temp-dir.ts');
+    // fsyncs that wait at a gate the test opens: the round is held while appends arrive.
+    const held: Array<() => void> = [];
+    let isGateOpen = false;
+    const gate = (): Promise<void> => (isGateOpen ? Promise.resolve() : new Promise<void>((resolve) => held.push(resolve)));
+    const io = { ...nodeFileIo, fsync: (fd: number) => nodeFileIo.fsync(fd).then(gate), fsyncDir: (dir: string) => nodeFileIo.fsyncDir(dir).then(gate) };
+    const log = PartitionLog.open({ dir: makeTempDir(), config: resolveLogConfig(), io });
+    const append = (): void => void log.append(encodeRecordBatch({ records: [{ value: 'x'.repeat(100) }] }));
+    append();
+    log.roll(); // starts a background round one microtask from now
+    append(); // the round will find both segments dirty
+    while (held.length === 0) await new Promise((resolve) => setImmediate(resolve));
+    append(); // arrives while the first segment's fsync is held, before the active one's is issued
+    const end = log.nextOffset;
+    isGateOpen = true;
+    held.splice(0).forEach((resume) => resume());
+    while (log.recoveryPoint === 0) await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    // The round is over and every segment is clean: flush() has nothing to do, and the recovery
+    // point must already cover the append the active segment's fsync took in.
+    await log.flush();
+    expect(log.recoveryPoint).toBe(end);
+    await log.close();
+  });
+});
