@@ -1,6 +1,6 @@
 /**
  * minikafka's public API, as `import { … } from 'minikafka'` gives it: the client SDK (producer,
- * admin, errors, serializers) and startBroker() for running a broker inside a program or a test.
+ * consumer, admin, errors, serializers) and startBroker() for running a broker inside a program or a test.
  * Every name is listed: what is not here is internal and may change.
  */
 
@@ -11,8 +11,21 @@ export { Producer } from './client/producer/producer.ts';
 export type { Message, MessageHeaders, ProducerBatchRecord, ProducerRecord, RecordMetadata } from './client/producer/producer.ts';
 export type { Acks, ProducerConfig, ProducerOptions } from './client/producer/producer-config.ts';
 
+export { Consumer } from './client/consumer/consumer.ts';
+export type { PartitionLag, RunOptions, SeekTarget, SubscribeOptions } from './client/consumer/consumer.ts';
+export type { AssignorName, AutoOffsetReset, ConsumerConfig, ConsumerOptions, Deserializer } from './client/consumer/consumer-config.ts';
+export { ConsumerEvents } from './client/consumer/consumer-events.ts';
+export type { ConsumerEvent, ConsumerEventListener, ConsumerEventName, ConsumerEventPayloads, GroupJoinPayload } from './client/consumer/consumer-events.ts';
+export type { ConsumedHeaders, ConsumerMessage } from './client/consumer/fetched-batch.ts';
+export { Batch } from './client/consumer/handler-payloads.ts';
+export type { CommitOffset, EachBatchHandler, EachBatchPayload, EachMessageHandler, EachMessagePayload, OffsetsByTopic } from './client/consumer/handler-payloads.ts';
+export type { TopicPartitions } from './client/consumer/paused-partitions.ts';
+
 export { Admin } from './client/admin/admin.ts';
-export type { CallOptions, ConfigEntry, PartitionDescription, TopicConfig, TopicDescription, TopicMetadataDescription } from './client/admin/admin.ts';
+export type {
+  CallOptions, ConfigEntry, GroupDescription, GroupMemberDescription, GroupPartitionDescription, GroupState, ListedGroup, PartitionDescription,
+  ResetOffsetsRequest, ResetOffsetsResult, ResetPlanRow, ResetTarget, TopicConfig, TopicDescription, TopicMetadataDescription,
+} from './client/admin/admin.ts';
 
 export { serializers } from './client/serializers.ts';
 export type { RecordField, Serde } from './client/serializers.ts';

@@ -1,11 +1,14 @@
 /**
  * The SDK's entry point: `new MiniKafka({ url | brokers, clientId })` (or `createClient`) holds
- * where the broker is and how to talk to it, and makes producers and admin clients, as KafkaJS's
- * `new Kafka({ clientId, brokers })` does. It opens no connection itself: each producer or admin
- * has its own pool of keep-alive connections (transport.ts), closed by its close().
+ * where the broker is and how to talk to it, and makes producers, consumers and admin clients, as
+ * KafkaJS's `new Kafka({ clientId, brokers })` does. It opens no connection itself: each producer,
+ * consumer or admin has its own pool of keep-alive connections (transport.ts), closed by its close().
  */
 
 import { Admin } from './admin/admin.ts';
+import { Consumer, FETCH_CONNECTIONS, GROUP_CONNECTIONS } from './consumer/consumer.ts';
+import type { ConsumerOptions } from './consumer/consumer-config.ts';
+import { resolveConsumerConfig } from './consumer/consumer-config.ts';
 import { InvalidArgumentError } from './errors.ts';
 import { Producer } from './producer/producer.ts';
 import type { ProducerOptions } from './producer/producer-config.ts';
@@ -60,6 +63,20 @@ export class MiniKafka {
     // One connection per request in flight, plus one for metadata and producer ids beside them.
     const transport = this.createTransport({ maxConnections: config.maxInFlightRequests + 1, requestTimeoutMs: config.requestTimeoutMs });
     return new Producer<K, V>(transport, config);
+  }
+
+  /**
+   * A consumer in group `groupId`, with its own connections; see ConsumerOptions for timeouts,
+   * auto-commit, auto.offset.reset, fetch sizes and deserializers.
+   * @throws InvalidArgumentError for options that do not go together
+   * @example const consumer = client.consumer({ groupId: 'billing', valueDeserializer: serializers.json })
+   */
+  consumer<K = Buffer, V = Buffer>(options: ConsumerOptions<K, V>): Consumer<K, V> {
+    const config = resolveConsumerConfig(options, { clientId: this.clientId, requestTimeoutMs: this.requestTimeoutMs });
+    return new Consumer<K, V>(config, {
+      group: this.createTransport({ maxConnections: GROUP_CONNECTIONS, requestTimeoutMs: config.requestTimeoutMs }),
+      fetch: this.createTransport({ maxConnections: FETCH_CONNECTIONS, requestTimeoutMs: config.requestTimeoutMs }),
+    });
   }
 
   /**

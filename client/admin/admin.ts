@@ -1,16 +1,20 @@
 /**
- * The admin client: topics (create, delete, list, describe, alter configs, add partitions) and
- * partition offsets (earliest, latest, by time), over the broker's HTTP admin routes
+ * The admin client: topics (create, delete, list, describe, alter configs, add partitions),
+ * partition offsets (earliest, latest, by time) and consumer groups (list, describe with lag,
+ * delete, committed offsets, reset offsets), over the broker's HTTP admin routes
  * (docs/http-api.md). Method names and result shapes are KafkaJS's where KafkaJS has the call
- * (`createTopics`, `fetchTopicOffsets`, … with offsets as strings); `describeTopic` and
- * `alterTopicConfigs` are minikafka's own and give numbers.
+ * (`createTopics`, `fetchTopicOffsets`, `listGroups`, `fetchOffsets`, … with offsets as strings);
+ * `describeTopic`, `alterTopicConfigs`, `describeGroup` and `resetOffsets` are minikafka's own
+ * and give numbers.
  *
  * Every call takes an optional `{ timeoutMs }` (default the client's requestTimeoutMs) for each
  * request it makes, and is retried on retriable errors (the client's retry options). Retrying a
  * create or delete whose first answer was lost is safe: the retry's TOPIC_ALREADY_EXISTS (create)
  * or UNKNOWN_TOPIC_OR_PARTITION (delete) is read as the first attempt's success.
  *
- * Consumer groups are not here yet: the broker has no group routes.
+ * An offset reset is a dry run unless `dryRun: false`, as `kafka-consumer-groups --reset-offsets`
+ * is without `--execute`; only a reset that shifts by N is not retried (a retry after a lost
+ * answer would shift twice).
  */
 
 import { BrokerError, ClientClosedError, InvalidArgumentError } from '../errors.ts';
@@ -19,10 +23,39 @@ import { topicPath } from '../metadata.ts';
 import type { ResolvedRetryOptions } from '../retry.ts';
 import { withRetries } from '../retry.ts';
 import type { Transport, TransportRequest } from '../transport.ts';
+import type { GroupDescription, GroupDescriptionBody, GroupState, ListedGroup, ResetOffsetsBody, ResetOffsetsResult } from './group-description.ts';
+import { toGroupDescription, toResetOffsetsResult } from './group-description.ts';
 import type { ConfigValue, TopicDescription, TopicDescriptionBody } from './topic-description.ts';
 import { toTopicDescription } from './topic-description.ts';
 
 export type { TopicDescription, PartitionDescription, ConfigEntry } from './topic-description.ts';
+export type { GroupDescription, GroupMemberDescription, GroupPartitionDescription, GroupState, ListedGroup, ResetOffsetsResult, ResetPlanRow } from './group-description.ts';
+
+/**
+ * Where resetOffsets() moves each partition, as `kafka-consumer-groups --reset-offsets`:
+ * `--to-earliest`, `--to-latest`, `--to-offset`, `--to-datetime` (a timestamp in ms, or an
+ * ISO-8601 `datetime`), `--shift-by` (negative moves back). Every target is clamped into
+ * [log start offset, log end offset].
+ */
+export type ResetTarget =
+  | 'earliest'
+  | 'latest'
+  | { readonly offset: number }
+  | { readonly timestamp: number }
+  | { readonly datetime: string }
+  | { readonly shiftBy: number };
+
+export interface ResetOffsetsRequest {
+  readonly groupId: string;
+  /** Topic names (all their partitions) or `{ topic, partitions }`; or `topic` for one; or `allTopics`. */
+  readonly topics?: ReadonlyArray<string | { readonly topic: string; readonly partitions?: ReadonlyArray<number> }>;
+  readonly topic?: string;
+  /** Every topic the group has committed offsets for. */
+  readonly allTopics?: boolean;
+  readonly to: ResetTarget;
+  /** Default true: compute and return the plan, commit nothing. */
+  readonly dryRun?: boolean;
+}
 
 export interface CallOptions {
   /** Per request of this call; default the client's requestTimeoutMs. */
@@ -184,6 +217,95 @@ export class Admin {
     return offsets;
   }
 
+  // ---- consumer groups ------------------------------------------------------------------------
+
+  /** KafkaJS's listGroups, with each group's state; `states` keeps only groups in those states. */
+  async listGroups(request: { states?: ReadonlyArray<GroupState> } = {}, options: CallOptions = {}): Promise<{ groups: ListedGroup[] }> {
+    const query = (request.states ?? []).map((state) => `state=${encodeURIComponent(state)}`).join('&');
+    const body = await this.#call<Array<{ group_id: string; protocol_type: string; state: GroupState }>>({ method: 'GET', path: query === '' ? '/groups' : `/groups?${query}` }, options);
+    return { groups: body.map((g) => ({ groupId: g.group_id, protocolType: g.protocol_type, state: g.state })) };
+  }
+
+  /**
+   * A group: state, generation, members with their partitions, and per partition the committed
+   * offset, log end offset, lag and owner (what `kafka-consumer-groups --describe` prints), and
+   * the total lag.
+   * @throws BrokerError GROUP_ID_NOT_FOUND for a group that has neither members nor committed offsets
+   * @example const { partitions, totalLag } = await admin.describeGroup('billing')
+   */
+  async describeGroup(groupId: string, options: CallOptions = {}): Promise<GroupDescription> {
+    return toGroupDescription(await this.#call<GroupDescriptionBody>({ method: 'GET', path: groupPath(groupId) }, options));
+  }
+
+  /** KafkaJS's describeGroups: describeGroup() of each, in order. */
+  async describeGroups(groupIds: ReadonlyArray<string>, options: CallOptions = {}): Promise<{ groups: GroupDescription[] }> {
+    if (!Array.isArray(groupIds)) throw new InvalidArgumentError('describeGroups() takes [groupId, …]');
+    const groups = [];
+    for (const groupId of groupIds) groups.push(await this.describeGroup(groupId, options));
+    return { groups };
+  }
+
+  /**
+   * Deletes groups and their committed offsets. Only a group without members can be deleted.
+   * @throws BrokerError NON_EMPTY_GROUP while it has members, GROUP_ID_NOT_FOUND
+   */
+  async deleteGroups(groupIds: ReadonlyArray<string>, options: CallOptions = {}): Promise<void> {
+    if (!Array.isArray(groupIds)) throw new InvalidArgumentError('deleteGroups() takes [groupId, …]');
+    for (const groupId of groupIds) {
+      await this.#call({ method: 'DELETE', path: groupPath(groupId) }, options, (error, attempt) => attempt > 0 && isCode(error, 'GROUP_ID_NOT_FOUND'));
+    }
+  }
+
+  /**
+   * KafkaJS's fetchOffsets: the group's committed offsets (the next offset it reads) per
+   * partition of each topic, '-1' where it has none; without `topics`, every offset it committed.
+   */
+  async fetchOffsets(request: { groupId: string; topics?: ReadonlyArray<string> }, options: CallOptions = {}): Promise<Array<{ topic: string; partitions: Array<{ partition: number; offset: string; metadata: string }> }>> {
+    if (request === null || typeof request !== 'object' || typeof request.groupId !== 'string') throw new InvalidArgumentError('fetchOffsets() takes { groupId, topics? }');
+    const query = (request.topics ?? []).map((topic) => `topic=${encodeURIComponent(topic)}`).join('&');
+    const body = await this.#call<{ offsets: Array<{ topic: string; partition: number; offset: number; metadata: string }> }>({
+      method: 'GET', path: `${groupPath(request.groupId)}/offsets${query === '' ? '' : `?${query}`}`,
+    }, options);
+    const byTopic = new Map<string, Array<{ partition: number; offset: string; metadata: string }>>();
+    for (const topic of request.topics ?? []) byTopic.set(topic, []);
+    for (const o of body.offsets) {
+      let partitions = byTopic.get(o.topic);
+      if (partitions === undefined) byTopic.set(o.topic, (partitions = []));
+      partitions.push({ partition: o.partition, offset: String(o.offset), metadata: o.metadata });
+    }
+    return [...byTopic].map(([topic, partitions]) => ({ topic, partitions: partitions.sort((a, b) => a.partition - b.partition) }));
+  }
+
+  /**
+   * Moves a group's committed offsets, as `kafka-consumer-groups --reset-offsets`: **a dry run
+   * unless `dryRun: false`**; the group must have no live members (a dry run too), or its
+   * consumers' next commit would undo the reset. Resolves with the plan: per partition the
+   * current and the new offset.
+   * @throws BrokerError NON_EMPTY_GROUP while the group has members, UNKNOWN_TOPIC_OR_PARTITION; InvalidArgumentError for a malformed request
+   * @example await admin.resetOffsets({ groupId: 'billing', topics: ['orders'], to: 'earliest', dryRun: false })
+   */
+  async resetOffsets(request: ResetOffsetsRequest, options: CallOptions = {}): Promise<ResetOffsetsResult> {
+    if (request === null || typeof request !== 'object' || typeof request.groupId !== 'string') throw new InvalidArgumentError('resetOffsets() takes { groupId, topics | topic | allTopics, to, dryRun? }');
+    if (request.to === undefined) {
+      throw new InvalidArgumentError("resetOffsets() needs `to`: 'earliest', 'latest', { offset }, { timestamp }, { datetime } or { shiftBy }. KafkaJS's resetOffsets({ groupId, topic, earliest: true }) is resetOffsets({ groupId, topic, to: 'earliest', dryRun: false }) here: without dryRun: false nothing is changed", {});
+    }
+    const topics = request.topics ?? (request.topic === undefined ? undefined : [request.topic]);
+    const isShift = typeof request.to === 'object' && request.to !== null && 'shiftBy' in request.to;
+    const to = isShift ? { shift_by: (request.to as { shiftBy: number }).shiftBy } : request.to;
+    const execute = request.dryRun === false;
+    const httpRequest: TransportRequest = {
+      method: 'POST',
+      path: `${groupPath(request.groupId)}/offsets/reset`,
+      contentType: 'application/json',
+      body: JSON.stringify({ topics, all_topics: request.allTopics === true ? true : undefined, to, execute }),
+    };
+    if (execute && isShift) {
+      this.#assertOpen();
+      return toResetOffsetsResult(await this.#transport.requestJson<ResetOffsetsBody>({ ...httpRequest, timeoutMs: options.timeoutMs }));
+    }
+    return toResetOffsetsResult(await this.#call<ResetOffsetsBody>(httpRequest, options));
+  }
+
   /** Closes the connections; later calls fail with CLIENT_CLOSED. */
   async close(): Promise<void> {
     this.#isClosed = true;
@@ -195,6 +317,10 @@ export class Admin {
     return this.close();
   }
 
+  #assertOpen(): void {
+    if (this.#isClosed) throw new ClientClosedError('the admin client is closed; create a new one with client.admin()');
+  }
+
   #partitions(topic: string, options: CallOptions): Promise<PartitionBody[]> {
     return this.#call<PartitionBody[]>({ method: 'GET', path: `${topicPath(topic)}/partitions` }, options);
   }
@@ -204,7 +330,7 @@ export class Admin {
    * proof that an earlier attempt, whose answer was lost, did the work.
    */
   async #call<T>(request: TransportRequest, options: CallOptions, isSuccessOfEarlierAttempt?: (error: unknown, attempt: number) => boolean): Promise<T> {
-    if (this.#isClosed) throw new ClientClosedError('the admin client is closed; create a new one with client.admin()');
+    this.#assertOpen();
     return withRetries(async (attempt) => {
       try {
         return await this.#transport.requestJson<T>({ ...request, timeoutMs: options.timeoutMs });
@@ -214,6 +340,11 @@ export class Admin {
       }
     }, this.#retry);
   }
+}
+
+function groupPath(groupId: string): string {
+  if (typeof groupId !== 'string') throw new InvalidArgumentError(`a group id is a string, got ${JSON.stringify(groupId)}`);
+  return `/groups/${encodeURIComponent(groupId)}`;
 }
 
 function isCode(error: unknown, code: MiniKafkaClientError['code']): boolean {
