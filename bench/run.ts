@@ -20,6 +20,8 @@ import { fileURLToPath } from 'node:url';
 import type { Benchmark, Measurement } from './benchmark.ts';
 import { formatTable } from './report.ts';
 import { brokerStartup } from './broker-startup.ts';
+import { writeComparisonChart } from './chart.ts';
+import { compare, comparisonRows, formatComparison } from './compare.ts';
 import { httpApi } from './http-api.ts';
 import { storageAppend } from './storage-append.ts';
 import { storageLookup } from './storage-lookup.ts';
@@ -27,7 +29,7 @@ import { storageRecords } from './storage-records.ts';
 import { storageRecovery } from './storage-recovery.ts';
 import { benchDataRoot, filesystemOf } from './tmp-dir.ts';
 
-const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup, httpApi, brokerStartup];
+const benchmarks: readonly Benchmark[] = [storageAppend, storageRecords, storageRecovery, storageLookup, httpApi, brokerStartup, compare];
 
 const USAGE = `usage: npm run bench -- [--quick] [--json] [--save] [name…]
 benchmarks: ${benchmarks.map((b) => b.name).join(', ')}`;
@@ -82,6 +84,8 @@ function machine(): Record<string, string | number | null> {
     cpu: os.cpus()[0]?.model ?? 'unknown',
     cpus: os.cpus().length,
     memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+    // Anything else running (a test suite) shows here, and in every figure.
+    loadAverage1m: Math.round(os.loadavg()[0] * 100) / 100,
     dataDir: dataRoot,
     filesystem: filesystemOf(dataRoot),
     gitCommit: gitCommit(),
@@ -106,14 +110,17 @@ async function main(): Promise<void> {
     const results = await benchmark.run({ isQuick: options.isQuick, progress });
     measurements.push(...results);
     progress(`${benchmark.name} took ${((performance.now() - startMs) / 1000).toFixed(1)} s`);
-    if (!options.isJson) console.log(formatTable(benchmark.title, results));
+    if (!options.isJson) console.log(benchmark === compare ? formatComparison(benchmark.title, results) : formatTable(benchmark.title, results));
   }
+  const rows = comparisonRows(measurements);
   const report = {
     command: commandLine(args),
     startedAt: startedAt.toISOString(),
     durationS: Math.round((Date.now() - startedAt.getTime()) / 100) / 10,
     mode: options.isQuick ? 'quick' : 'full',
     machine: environment,
+    // The comparison's rows (compare.ts), when it ran: the figures a script or the chart reads.
+    ...(rows.length > 0 ? { rows } : {}),
     measurements,
   };
   const json = JSON.stringify(report, null, 2) + '\n';
@@ -125,6 +132,7 @@ async function main(): Promise<void> {
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, json);
     progress(`results written to ${path.relative(process.cwd(), file)}`);
+    if (rows.length > 0) progress(`chart written to ${path.relative(process.cwd(), writeComparisonChart(file))}`);
   }
 }
 

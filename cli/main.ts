@@ -19,13 +19,24 @@ import { Command, CommanderError } from 'commander';
 import { describeError } from './cli-errors.ts';
 import type { CliContext, CliIo } from './cli-io.ts';
 import { EXIT_OK, EXIT_USAGE, processIo } from './cli-io.ts';
+import { registerBench } from './bench.ts';
 import { registerBrokerStart } from './broker-start.ts';
+import { registerConsume } from './consume.ts';
 import { registerDumpLog } from './dump-log.ts';
+import { registerGroup } from './group.ts';
+import { registerOffsets } from './offsets.ts';
+import { registerProduce } from './produce.ts';
+import { registerTopic } from './topic.ts';
 
 const examples = `
 Examples:
   $ minikafka broker start
   $ minikafka broker start --data-dir /tmp/mk --config log.flush.interval.messages=1
+  $ minikafka topic create orders --partitions 3
+  $ echo 'alice:{"total":12}' | minikafka produce orders --key-separator :
+  $ minikafka consume orders --group billing --from-beginning
+  $ minikafka group describe billing
+  $ minikafka offsets orders
   $ minikafka dump-log data/orders-0/00000000000000000000.log
   $ minikafka dump-log --records --json data/orders-0/00000000000000000000.log
   $ minikafka help dump-log`;
@@ -49,6 +60,12 @@ export function buildProgram(context: CliContext): Command {
   // Commands added from here on inherit exitOverride and the output configuration.
   registerBrokerStart(program, context);
   registerDumpLog(program, context);
+  registerTopic(program, context);
+  registerProduce(program, context);
+  registerConsume(program, context);
+  registerGroup(program, context);
+  registerOffsets(program, context);
+  registerBench(program, context);
   return program;
 }
 

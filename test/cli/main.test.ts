@@ -45,7 +45,7 @@ describe('buildProgram()', () => {
     const context: CliContext = { io: { writeOut: () => {}, writeErr: () => {} }, exitCode: 0 };
     const program = buildProgram(context);
     expect(program.name()).toBe('minikafka');
-    expect(program.commands.map((command) => command.name())).toEqual(['broker', 'dump-log']);
+    expect(program.commands.map((command) => command.name())).toEqual(['broker', 'dump-log', 'topic', 'produce', 'consume', 'group', 'offsets', 'bench']);
   });
 
   it('sets the context exit code when a command fails part way, and runs in-process', async () => {
