@@ -1,9 +1,10 @@
 /**
  * Consumers sharing a group against a real broker: three members split 100k records with none
  * lost and none processed twice; a member that closes hands its partitions over at once (a new
- * generation long before its session could time out); a member killed with SIGKILL in a child
- * process loses nothing: its partitions move after its session timeout and the survivors
- * process everything from the last commit (duplicates are allowed there, and reported).
+ * generation long before its session could time out); a handler call longer than the rebalance
+ * timeout gives its partitions up; a member killed with SIGKILL in a child process loses
+ * nothing: its partitions move after its session timeout and the survivors process everything
+ * from the last commit (duplicates are allowed there, and reported).
  */
 
 import { spawn } from 'node:child_process';
