@@ -60,6 +60,8 @@ const PLOT_WIDTH = 470;
 const MARGIN = 20;
 const ROW_HEIGHT = 38;
 const LATENCY_ROW_HEIGHT = 46;
+/** Room above a panel's rows for a target's label. */
+const TARGET_BAND = 13;
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, Helvetica, Arial, sans-serif"';
 
 /** A log10 scale over whole decades covering `values`. */
@@ -116,10 +118,11 @@ function gridLines(scale: ReturnType<typeof logScale>, top: number, bottom: numb
   ]);
 }
 
-function targetLine(x: number, top: number, bottom: number, label: string): string[] {
+/** A dashed target line from its label (in the band above the rows, clear of the bars) down to `bottom`. */
+function targetLine(x: number, labelY: number, bottom: number, label: string): string[] {
   return [
-    `<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#2563eb" stroke-dasharray="4 3"/>`,
-    text(x + 3, top + 6, label, `${FONT} font-size="10" fill="#2563eb"`),
+    `<line x1="${x.toFixed(1)}" y1="${labelY - 9}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#2563eb" stroke-dasharray="4 3"/>`,
+    text(x + 3, labelY, label, `${FONT} font-size="10" fill="#2563eb"`),
   ];
 }
 
@@ -156,10 +159,12 @@ export function renderComparisonSvg(report: ComparisonReport): string {
     if (rows.length === 0) continue;
     parts.push(text(MARGIN, y + 14, panel.title, `${FONT} font-size="14" font-weight="600" fill="#111827"`));
     y += 24;
+    const labelY = y + 8;
+    y += TARGET_BAND;
     const top = y;
     const bottom = y + rows.length * ROW_HEIGHT;
     parts.push(...gridLines(rateScale, top, bottom, formatDecade));
-    if (panel.targetPerSec !== undefined) parts.push(...targetLine(rateScale.x(panel.targetPerSec), top, bottom, `minikafka target ≥${formatDecade(panel.targetPerSec)}`));
+    if (panel.targetPerSec !== undefined) parts.push(...targetLine(rateScale.x(panel.targetPerSec), labelY, bottom, `minikafka target ≥${formatDecade(panel.targetPerSec)}`));
     for (const row of rows) {
       parts.push(...labelCell(row, y));
       if (row.recordsPerSec !== null) {
@@ -179,10 +184,13 @@ export function renderComparisonSvg(report: ComparisonReport): string {
     parts.push(text(MARGIN, y + 14, `e2e-latency: ms from send to arrival at the consumer (p50, p99, p99.9), ${rate}`, `${FONT} font-size="14" font-weight="600" fill="#111827"`));
     y += 24;
     const latencyScale = logScale(latencyRows.flatMap((row) => [row.p50Ms ?? 0, row.p99Ms ?? 0, row.p999Ms ?? 0]), 0.01, 10);
+    const labelY = y + 8;
+    y += TARGET_BAND * LATENCY_TARGETS_MS.length;
     const top = y;
     const bottom = y + latencyRows.length * LATENCY_ROW_HEIGHT;
     parts.push(...gridLines(latencyScale, top, bottom, (tick) => `${tick} ms`));
-    LATENCY_TARGETS_MS.forEach((target, index) => parts.push(...targetLine(latencyScale.x(target.valueMs), top + index * 11, bottom, target.label)));
+    // Staggered: the two targets are close on the scale and their labels would overlap.
+    LATENCY_TARGETS_MS.forEach((target, index) => parts.push(...targetLine(latencyScale.x(target.valueMs), labelY + index * TARGET_BAND, bottom, target.label)));
     for (const row of latencyRows) {
       parts.push(...labelCell(row, y));
       PERCENTILES.forEach((percentile, index) => {

@@ -18,6 +18,7 @@
  * null in a row that did not run (its settings say why, under `not run`).
  */
 
+import os from 'node:os';
 import type { Benchmark, Measurement } from './benchmark.ts';
 import { formatTable } from './report.ts';
 import { loopback } from './limits/loopback.ts';
@@ -52,8 +53,12 @@ export const compare: Benchmark = {
     const results: ComparisonMeasurement[] = [];
     for (const system of systems) {
       const startMs = performance.now();
+      const loadBefore = os.loadavg()[0];
       try {
-        results.push(...(await system.run(context)));
+        const rows = await system.run(context);
+        // This machine may be shared: a load that rose during a system's run says its rows were disturbed.
+        const load = `${loadBefore.toFixed(2)} → ${os.loadavg()[0].toFixed(2)}`;
+        results.push(...rows.map((row) => (row.figures.length === 0 ? row : { ...row, settings: { ...row.settings, 'load 1m': load } })));
       } catch (error) {
         const reason = error instanceof SystemUnavailableError ? error.message : `failed: ${error instanceof Error ? error.message : String(error)}`;
         context.progress(`${system.system}: not run: ${reason}`);
