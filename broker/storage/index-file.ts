@@ -109,3 +109,39 @@ export class IndexFile {
     this.#io.close(this.#fd);
   }
 }
+
+/** What both sparse indexes do the same way: they keep their entries in an IndexFile. */
+export abstract class SparseIndex {
+  readonly baseOffset: number;
+  protected readonly file: IndexFile;
+
+  protected constructor(baseOffset: number, file: IndexFile) {
+    this.baseOffset = baseOffset;
+    this.file = file;
+  }
+
+  get path(): string {
+    return this.file.path;
+  }
+  get entries(): number {
+    return this.file.entries;
+  }
+  get isFull(): boolean {
+    return this.file.isFull;
+  }
+  reset(): void {
+    this.file.truncateToEntries(0);
+  }
+  writeToFile(): void {
+    this.file.writeToFile();
+  }
+  fsync(): Promise<void> {
+    return this.file.fsync();
+  }
+  close(): void {
+    this.file.close();
+  }
+  closeWithoutWriting(): void {
+    this.file.closeWithoutWriting();
+  }
+}

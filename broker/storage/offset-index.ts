@@ -14,7 +14,7 @@
 
 import assert from 'node:assert';
 import type { FileIo } from './file-io.ts';
-import { IndexFile } from './index-file.ts';
+import { IndexFile, SparseIndex } from './index-file.ts';
 
 export const OFFSET_INDEX_ENTRY_BYTES = 8;
 
@@ -23,13 +23,9 @@ export interface OffsetPosition {
   readonly position: number;
 }
 
-export class OffsetIndex {
-  readonly baseOffset: number;
-  readonly #file: IndexFile;
-
+export class OffsetIndex extends SparseIndex {
   private constructor(baseOffset: number, file: IndexFile) {
-    this.baseOffset = baseOffset;
-    this.#file = file;
+    super(baseOffset, file);
   }
 
   static open(io: FileIo, path: string, baseOffset: number, maxIndexBytes: number): { index: OffsetIndex; isWellSized: boolean } {
@@ -37,18 +33,9 @@ export class OffsetIndex {
     return { index: new OffsetIndex(baseOffset, index), isWellSized };
   }
 
-  get path(): string {
-    return this.#file.path;
-  }
-  get entries(): number {
-    return this.#file.entries;
-  }
-  get isFull(): boolean {
-    return this.#file.isFull;
-  }
 
   entryAt(i: number): OffsetPosition {
-    const view = this.#file.view;
+    const view = this.file.view;
     const at = i * OFFSET_INDEX_ENTRY_BYTES;
     return { offset: this.baseOffset + view.readInt32BE(at), position: view.readInt32BE(at + 4) };
   }
@@ -60,9 +47,9 @@ export class OffsetIndex {
       const last = this.entryAt(this.entries - 1);
       assert(offset > last.offset && position > last.position, `index entries must increase: ${offset}@${position} after ${last.offset}@${last.position}`);
     }
-    const at = this.#file.appendSlot();
-    this.#file.view.writeInt32BE(relativeOffset, at);
-    this.#file.view.writeInt32BE(position, at + 4);
+    const at = this.file.appendSlot();
+    this.file.view.writeInt32BE(relativeOffset, at);
+    this.file.view.writeInt32BE(position, at + 4);
   }
 
   /** The greatest entry whose offset is at or below `targetOffset`; (baseOffset, 0) if none. */
@@ -73,12 +60,9 @@ export class OffsetIndex {
 
   /** Drops every entry at or above `offset`. */
   truncateTo(offset: number): void {
-    this.#file.truncateToEntries(this.#greatestAtOrBelow(offset - this.baseOffset - 1) + 1);
+    this.file.truncateToEntries(this.#greatestAtOrBelow(offset - this.baseOffset - 1) + 1);
   }
 
-  reset(): void {
-    this.#file.truncateToEntries(0);
-  }
 
   /** Entries strictly increase and point inside the log: Kafka's sanity check, plus positions. */
   isSane(logSizeBytes: number): boolean {
@@ -91,22 +75,10 @@ export class OffsetIndex {
     return true;
   }
 
-  writeToFile(): void {
-    this.#file.writeToFile();
-  }
-  fsync(): Promise<void> {
-    return this.#file.fsync();
-  }
-  close(): void {
-    this.#file.close();
-  }
-  closeWithoutWriting(): void {
-    this.#file.closeWithoutWriting();
-  }
 
   /** Binary search: the slot of the greatest relative offset <= target, or -1. */
   #greatestAtOrBelow(targetRelative: number): number {
-    const view = this.#file.view;
+    const view = this.file.view;
     let low = 0;
     let high = this.entries - 1;
     let found = -1;

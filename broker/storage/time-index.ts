@@ -14,7 +14,7 @@
 
 import assert from 'node:assert';
 import type { FileIo } from './file-io.ts';
-import { IndexFile } from './index-file.ts';
+import { IndexFile, SparseIndex } from './index-file.ts';
 
 export const TIME_INDEX_ENTRY_BYTES = 12;
 
@@ -23,13 +23,9 @@ export interface TimestampOffset {
   readonly offset: number;
 }
 
-export class TimeIndex {
-  readonly baseOffset: number;
-  readonly #file: IndexFile;
-
+export class TimeIndex extends SparseIndex {
   private constructor(baseOffset: number, file: IndexFile) {
-    this.baseOffset = baseOffset;
-    this.#file = file;
+    super(baseOffset, file);
   }
 
   static open(io: FileIo, path: string, baseOffset: number, maxIndexBytes: number): { index: TimeIndex; isWellSized: boolean } {
@@ -37,18 +33,9 @@ export class TimeIndex {
     return { index: new TimeIndex(baseOffset, index), isWellSized };
   }
 
-  get path(): string {
-    return this.#file.path;
-  }
-  get entries(): number {
-    return this.#file.entries;
-  }
-  get isFull(): boolean {
-    return this.#file.isFull;
-  }
 
   entryAt(i: number): TimestampOffset {
-    const view = this.#file.view;
+    const view = this.file.view;
     const at = i * TIME_INDEX_ENTRY_BYTES;
     const timestamp = view.readInt32BE(at) * 0x1_0000_0000 + view.readUInt32BE(at + 4);
     return { timestamp, offset: this.baseOffset + view.readInt32BE(at + 8) };
@@ -66,8 +53,8 @@ export class TimeIndex {
     const relativeOffset = offset - this.baseOffset;
     assert(relativeOffset >= 0 && relativeOffset <= 0x7fffffff, `offset ${offset} does not fit time index based at ${this.baseOffset}`);
     assert(last === null || offset >= last.offset, `time index offsets must not decrease: ${offset} after ${last?.offset}`);
-    const at = this.#file.appendSlot();
-    const view = this.#file.view;
+    const at = this.file.appendSlot();
+    const view = this.file.view;
     view.writeInt32BE(Math.floor(timestamp / 0x1_0000_0000), at);
     view.writeUInt32BE(timestamp >>> 0, at + 4);
     view.writeInt32BE(relativeOffset, at + 8);
@@ -95,12 +82,9 @@ export class TimeIndex {
   truncateTo(offset: number): void {
     let keep = this.entries;
     while (keep > 0 && this.entryAt(keep - 1).offset >= offset) keep--;
-    this.#file.truncateToEntries(keep);
+    this.file.truncateToEntries(keep);
   }
 
-  reset(): void {
-    this.#file.truncateToEntries(0);
-  }
 
   /** Timestamps strictly increase, offsets never decrease and stay inside the segment. */
   isSane(nextOffset: number): boolean {
@@ -113,16 +97,4 @@ export class TimeIndex {
     return true;
   }
 
-  writeToFile(): void {
-    this.#file.writeToFile();
-  }
-  fsync(): Promise<void> {
-    return this.#file.fsync();
-  }
-  close(): void {
-    this.#file.close();
-  }
-  closeWithoutWriting(): void {
-    this.#file.closeWithoutWriting();
-  }
 }
