@@ -20,6 +20,7 @@ import { systemClock } from '../storage/clock.ts';
 import type { FileIo } from '../storage/file-io.ts';
 import { nodeFileIo } from '../storage/file-io.ts';
 import { LogManager } from '../storage/log-manager.ts';
+import { ReadBuffers } from '../storage/read-buffers.ts';
 import type { StorageLogger, StorageMetrics } from '../storage/storage-observer.ts';
 import { silentLogger } from '../storage/storage-observer.ts';
 import type { Acks, FetchResult, ProduceResult } from './partition.ts';
@@ -114,6 +115,8 @@ export class BrokerCore {
   readonly #options: BrokerCoreOptions;
   readonly #clock: Clock;
   readonly #traffic: TrafficMetrics;
+  /** Fetches read into these and give them back when their answer has left (read-buffers.ts). */
+  readonly #readBuffers = new ReadBuffers();
   #isClosing = false;
   #isClosed = false;
 
@@ -220,11 +223,14 @@ export class BrokerCore {
     return results;
   }
 
-  /** Long-polling fetch of whole batches; see Partition.fetch. */
+  /**
+   * Long-polling fetch of whole batches; see Partition.fetch. The bytes sit in a pooled read
+   * buffer: call `result.release()` once nothing reads them any more (or never; see read-buffers.ts).
+   */
   async fetch(topic: string, partition: number, request: { offset: number; maxBytes: number; maxWaitMs: number; signal?: AbortSignal }): Promise<FetchResult> {
     this.#assertRunning();
     const maxWaitMs = this.#isClosing ? 0 : request.maxWaitMs;
-    const result = await this.topics.partition(topic, partition).fetch(request.offset, request.maxBytes, maxWaitMs, request.signal);
+    const result = await this.topics.partition(topic, partition).fetch(request.offset, request.maxBytes, maxWaitMs, request.signal, this.#readBuffers);
     if (result.bytes.length > 0) {
       let records = 0;
       for (const { header } of iterateRecordBatches(result.bytes)) records += header.recordCount;

@@ -22,6 +22,7 @@ import type { FileIo } from '../storage/file-io.ts';
 import { readWholeFile, writeFileAtomic } from '../storage/file-io.ts';
 import { offsetFileName } from '../storage/file-names.ts';
 import type { PartitionLog } from '../storage/partition-log.ts';
+import type { ReadBuffers } from '../storage/read-buffers.ts';
 import { ProducerState } from './producer-state.ts';
 
 const SNAPSHOT_SUFFIX = '.snapshot';
@@ -53,9 +54,15 @@ export interface FetchResult {
   readonly bytes: Buffer;
   readonly highWatermark: number;
   readonly logStartOffset: number;
+  /**
+   * Gives `bytes` back to the pool they were read into (read-buffers.ts); call it once nothing
+   * reads them any more (an HTTP answer: on its `finish`), or never. Does nothing without a pool.
+   */
+  release(): void;
 }
 
 const EMPTY = Buffer.alloc(0);
+const NOTHING_TO_RELEASE = (): void => {};
 
 export class Partition {
   readonly topic: string;
@@ -129,14 +136,17 @@ export class Partition {
   /**
    * Reads from `offset`; when nothing is there yet, waits up to `maxWaitMs` for an append (woken
    * by the append itself, not by polling), or until `signal` aborts or the partition closes.
+   * With `buffers`, the bytes are read into that pool's memory and `release()` gives it back.
    */
-  async fetch(offset: number, maxBytes: number, maxWaitMs: number, signal?: AbortSignal): Promise<FetchResult> {
-    let read = this.log.read(offset, maxBytes);
+  async fetch(offset: number, maxBytes: number, maxWaitMs: number, signal?: AbortSignal, buffers?: ReadBuffers): Promise<FetchResult> {
+    let read = this.log.read(offset, maxBytes, { buffers });
     if (read === null && maxWaitMs > 0 && signal?.aborted !== true) {
       await this.#waitForAppend(offset, maxWaitMs, signal);
-      read = this.log.read(offset, maxBytes);
+      read = this.log.read(offset, maxBytes, { buffers });
     }
-    return { bytes: read?.bytes ?? EMPTY, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset };
+    const bytes = read?.bytes ?? EMPTY;
+    const release = buffers === undefined || read === null ? NOTHING_TO_RELEASE : (): void => buffers.release(bytes);
+    return { bytes, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, release };
   }
 
   /** Ends every long poll at once (topic deleted, broker stopping). */

@@ -236,11 +236,11 @@ export class LogSegment {
    * is returned whole even if larger, so a consumer always makes progress, as in Kafka since
    * KIP-74), stopping before any batch that reaches `maxOffset` (exclusive: the high watermark).
    */
-  read(startOffset: number, maxBytes: number, maxOffset: number): SegmentRead | null {
+  read(startOffset: number, maxBytes: number, maxOffset: number, allocate: (size: number) => Buffer = Buffer.allocUnsafe): SegmentRead | null {
     const first = this.findBatch(startOffset);
     if (first === null || first.header.lastOffset >= maxOffset) return null;
     const wantedBytes = Math.max(first.header.sizeBytes, Math.min(maxBytes, this.#sizeBytes - first.position));
-    const buffer = Buffer.allocUnsafe(wantedBytes);
+    const buffer = allocate(wantedBytes);
     const readBytes = this.#io.read(this.#fd, buffer, 0, wantedBytes, first.position);
     assert(readBytes === wantedBytes, `short read of ${this.logPath} at ${first.position}`);
     // Keep whole batches below maxOffset; the chunk may end inside one.

@@ -80,6 +80,8 @@ export function registerFetchRoutes(app: FastifyInstance, { core, limits, longPo
       } finally {
         poll?.end();
       }
+      // The bytes sit in a pooled read buffer: it may be used again only once the answer is out.
+      reply.raw.once('finish', result.release);
       reply.header('x-high-watermark', String(result.highWatermark)).header('x-log-start-offset', String(result.logStartOffset));
       if (format === 'batch') return reply.type(responseMediaType.batch).send(result.bytes);
       const records = toFetchedRecords(topic, partition, result.bytes, offset, format);

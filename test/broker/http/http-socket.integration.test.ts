@@ -6,7 +6,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { encodeRecordBatch, iterateRecordBatches } from '../../../common/record-batch.ts';
+import { decodeRecordBatch, encodeRecordBatch, iterateRecordBatches } from '../../../common/record-batch.ts';
 import type { HarnessOptions, HttpHarness } from './http-harness.ts';
 import { JSON_V2, RECORD_BATCH, errorOf, eventually, purgatorySize, startHarness } from './http-harness.ts';
 
@@ -99,6 +99,48 @@ describe('the HTTP API on a real socket', () => {
 
     const stored = Buffer.from(await (await fetch(`${baseUrl}/topics/t/partitions/0/records?offset=0`, { headers: { accept: RECORD_BATCH } })).arrayBuffer());
     expect([...iterateRecordBatches(stored)].map(({ header }) => [header.baseOffset, header.recordCount])).toEqual([[0, 2]]);
+  });
+
+  test('fetch answers read into pooled buffers arrive intact while slow readers hold them and other fetches reuse the pool', async () => {
+    await start();
+    await createTopic('pooled');
+    // 96 batches of about 128 KiB (12 MiB), each record's value naming its offset.
+    const value = (offset: number): string => `record-${offset}-`.padEnd(1000, 'x');
+    for (let b = 0; b < 96; b++) {
+      const batch = encodeRecordBatch({ records: Array.from({ length: 128 }, (_, i) => ({ value: value(b * 128 + i) })) });
+      const response = await fetch(`${baseUrl}/topics/pooled/partitions/0`, { method: 'POST', headers: { 'content-type': RECORD_BATCH }, body: new Uint8Array(batch) });
+      expect(response.status).toBe(200);
+    }
+    // Fetches of up to 12 MiB started a few milliseconds apart, each answer read only after a pause,
+    // so its bytes wait in the socket (more than the kernel's socket buffers hold, 4 MiB at most here) while later fetches read into
+    // the pool: a buffer given back before its answer was out would be overwritten under it.
+    const fetchSlowly = (offset: number): Promise<Buffer> => new Promise((resolve, reject) => {
+      const request = http.get(`${baseUrl}/topics/pooled/partitions/0/records?offset=${offset}&max_bytes=12582912`, { agent: false, headers: { accept: RECORD_BATCH } }, (response) => {
+        response.pause();
+        const chunks: Buffer[] = [];
+        setTimeout(() => {
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve(Buffer.concat(chunks)));
+          response.resume();
+        }, 60);
+      });
+      request.on('error', reject);
+    });
+    for (let round = 0; round < 2; round++) {
+      const offsets = Array.from({ length: 8 }, (_, i) => ((round * 8 + i) * 677) % (32 * 128));
+      const pending: Array<Promise<Buffer>> = [];
+      for (const offset of offsets) {
+        pending.push(fetchSlowly(offset));
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const answers = await Promise.all(pending);
+      answers.forEach((answer, i) => {
+        const records = [...iterateRecordBatches(answer)].flatMap(({ position }) => decodeRecordBatch(answer, position).records);
+        expect(records.length).toBeGreaterThan(0);
+        expect(records.some((record) => record.offset === offsets[i])).toBe(true);
+        for (const record of records) expect(record.value!.toString()).toBe(value(record.offset));
+      });
+    }
   });
 
   test('connections over minikafka.http.max.connections are answered TOO_MANY_CONNECTIONS and closed', async () => {
