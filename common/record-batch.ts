@@ -110,7 +110,7 @@ export interface DecodedRecord {
   readonly timestamp: number;
   readonly key: Buffer | null;
   readonly value: Buffer | null;
-  readonly headers: RecordHeader[];
+  readonly headers: readonly RecordHeader[];
 }
 
 export interface DecodedBatch {
@@ -182,10 +182,23 @@ export function validateRecordBatch(buf: Buffer, position = 0, options: Validate
  * `offsetDeltas: 'contiguous'` is given.
  */
 export function decodeRecordBatch(buf: Buffer, position = 0, options: { readonly offsetDeltas?: OffsetDeltas } = {}): DecodedBatch {
-  const header = validateBatchFrame(buf, position);
   const records: DecodedRecord[] = [];
-  readRecords(buf, position, header, records, options.offsetDeltas ?? 'increasing');
+  const header = forEachRecord(buf, position, (offset, timestamp, key, value, headers) => records.push({ offset, timestamp, key, value, headers }), options);
   return { header, records };
+}
+
+/** What forEachRecord hands over for each record: key, value and header values are views of the batch's bytes. */
+export type RecordVisitor = (offset: number, timestamp: number, key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[]) => void;
+
+/**
+ * decodeRecordBatch without the intermediate record objects: validates the batch the same way and
+ * calls `visit` with each record's fields, in order, so that a caller building its own objects
+ * (the SDK's consumer messages) allocates one per record instead of two. Returns the header.
+ */
+export function forEachRecord(buf: Buffer, position: number, visit: RecordVisitor, options: { readonly offsetDeltas?: OffsetDeltas } = {}): RecordBatchHeader {
+  const header = validateBatchFrame(buf, position);
+  readRecords(buf, position, header, visit, options.offsetDeltas ?? 'increasing');
+  return header;
 }
 
 function resolveCompression(compression: CompressionName | number): number {
@@ -300,8 +313,8 @@ function writeHeader(buf: Buffer, input: BatchInput, compression: number, record
   buf.writeInt32BE(recordCount, HeaderPosition.recordCount);
 }
 
-/** Parses every record, pushing each into `out` unless it is null (validation only). */
-function readRecords(buf: Buffer, batchPosition: number, header: RecordBatchHeader, out: DecodedRecord[] | null, offsetDeltas: OffsetDeltas): void {
+/** Parses every record, handing each to `out` unless it is null (validation only). */
+function readRecords(buf: Buffer, batchPosition: number, header: RecordBatchHeader, out: RecordVisitor | null, offsetDeltas: OffsetDeltas): void {
   if (offsetDeltas === 'contiguous' && header.lastOffsetDelta !== header.recordCount - 1) throw offsetRangeError(batchPosition, header);
   const section = recordsSection(buf, batchPosition, header);
   if (header.recordCount * MIN_RECORD_BYTES > section.length) {
@@ -362,7 +375,7 @@ function recordsSection(buf: Buffer, batchPosition: number, header: RecordBatchH
  * the section; readRecords adds which batch and record.
  */
 function readRecord(
-  section: Buffer, cursor: RecordCursor, index: number, minOffsetDelta: number, maxOffsetDelta: number, header: RecordBatchHeader, out: DecodedRecord[] | null,
+  section: Buffer, cursor: RecordCursor, index: number, minOffsetDelta: number, maxOffsetDelta: number, header: RecordBatchHeader, out: RecordVisitor | null,
 ): void {
   let position = cursor.position;
   let read = readVarint(section, position);
@@ -412,7 +425,7 @@ function readRecord(
   if (!Number.isSafeInteger(timestamp)) {
     throw new MiniKafkaError('CORRUPT_MESSAGE', `timestamp ${header.baseTimestamp} + ${timestampDelta} is not a safe integer`, { timestampDelta });
   }
-  if (out !== null) out.push({ offset: header.baseOffset + offsetDelta, timestamp, key, value, headers });
+  if (out !== null) out(header.baseOffset + offsetDelta, timestamp, key, value, headers);
   cursor.position = end;
   cursor.offsetDelta = offsetDelta;
 }

@@ -5,7 +5,7 @@
  *
  *   join + sync → assignment → starting positions (committed offset, a pending seek, or auto.offset.reset)
  *     → one fetch loop per partition (partition-fetcher.ts) → fetch queue (fetch-queue.ts)
- *     → this loop: take a result, hand its records to eachMessage / eachBatch, move the position
+ *     → this loop: take a result, decode it (fetched-batch.ts), hand its records to eachMessage / eachBatch, move the position
  *     → auto-commit the positions every autoCommitIntervalMs, or autoCommitThreshold records (offset-committer.ts)
  *   heartbeat says REBALANCE_IN_PROGRESS → stop after the record in the handler → revoke every
  *     partition (stop fetching, drop what was fetched) → commit the positions → join again
@@ -37,6 +37,7 @@ import type { ConsumerEventEmitter } from './consumer-events.ts';
 import { retrying } from './consumer-retry.ts';
 import { FetchQueue } from './fetch-queue.ts';
 import type { ConsumerMessage } from './fetched-batch.ts';
+import { decodeFetch } from './fetched-batch.ts';
 import type { GroupCalls, TopicPartition, TopicPartitionOffset } from './group-calls.ts';
 import { partitionKey } from './group-calls.ts';
 import type { Generation } from './group-membership.ts';
@@ -296,18 +297,27 @@ export class ConsumerRunner<K, V> {
   async #process(part: PartitionState, item: FetchItem): Promise<void> {
     if (item.epoch !== part.epoch || part.isRevoked) return;
     if (item.kind === 'failure') throw item.error;
-    if (item.messages.length === 0) {
+    // Decoded here, not in the fetch loop, so that the partition's next fetch is on its way
+    // meanwhile: take() let that loop go, and one turn of the event loop lets it send its request
+    // before the decoding (milliseconds for a 1 MiB answer) holds the loop. A batch that does not
+    // decode throws: the consumer stops on it, as on a failed fetch.
+    if (item.bytes.length > 0) {
+      await new Promise((resolve) => setImmediate(resolve));
+      if (item.epoch !== part.epoch || part.isRevoked) return;
+    }
+    const { keyDeserializer, valueDeserializer } = this.#config;
+    const messages = decodeFetch(item.bytes, part.topic, part.partition, item.fetchOffset, keyDeserializer, valueDeserializer).messages as ReadonlyArray<ConsumerMessage<K, V>>;
+    if (messages.length === 0) {
       part.position = item.nextOffset;
       return;
     }
-    if (this.#settings.eachBatch !== undefined) await this.#processBatch(part, item, this.#settings.eachBatch);
-    else await this.#processMessages(part, item);
+    if (this.#settings.eachBatch !== undefined) await this.#processBatch(part, item, messages, this.#settings.eachBatch);
+    else await this.#processMessages(part, item, messages);
   }
 
   /** Hands each record to eachMessage in order; stops at a stale epoch, a pause, a rebalance or stop(). */
-  async #processMessages(part: PartitionState, item: FetchedRecords): Promise<void> {
+  async #processMessages(part: PartitionState, item: FetchedRecords, messages: ReadonlyArray<ConsumerMessage<K, V>>): Promise<void> {
     const eachMessage = this.#settings.eachMessage!;
-    const messages = item.messages as ReadonlyArray<ConsumerMessage<K, V>>;
     const heartbeat = (): Promise<void> => this.#membership.heartbeatNow();
     const pause = (): (() => void) => this.#pauseOwn(part);
     for (const message of messages) {
@@ -320,10 +330,10 @@ export class ConsumerRunner<K, V> {
     if (item.epoch === part.epoch) part.position = item.nextOffset;
   }
 
-  async #processBatch(part: PartitionState, item: FetchedRecords, eachBatch: EachBatchHandler<K, V>): Promise<void> {
+  async #processBatch(part: PartitionState, item: FetchedRecords, messages: ReadonlyArray<ConsumerMessage<K, V>>, eachBatch: EachBatchHandler<K, V>): Promise<void> {
     const epoch = item.epoch;
     const payload: EachBatchPayload<K, V> = {
-      batch: new Batch(part.topic, part.partition, item.highWatermark, item.messages as ReadonlyArray<ConsumerMessage<K, V>>),
+      batch: new Batch(part.topic, part.partition, item.highWatermark, messages),
       resolveOffset: (offset) => {
         const next = toOffset(offset, 'resolveOffset') + 1;
         if (part.epoch !== epoch || next <= part.position) return;
@@ -340,7 +350,7 @@ export class ConsumerRunner<K, V> {
     const outcome = await this.#callHandler(part, () => eachBatch(payload));
     if (outcome === NOT_PROCESSED || part.epoch !== epoch || !this.#settings.eachBatchAutoResolve) return;
     if (item.nextOffset > part.position) {
-      this.#committer.countProcessed(item.messages.length);
+      this.#committer.countProcessed(messages.length);
       part.position = item.nextOffset;
     }
   }

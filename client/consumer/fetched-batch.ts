@@ -16,13 +16,12 @@
  * `nextOffset` is where the next fetch starts: after the last offset of every batch seen, so a
  * fetch that only held control batches or emptied batches still moves forward.
  *
- * Every record's CRC is checked (decodeRecordBatch). A damaged batch or a value the deserializer
+ * Every batch's CRC is checked (forEachRecord validates as decodeRecordBatch does). A damaged batch or a value the deserializer
  * refuses is an error naming the topic, partition and offset; the consumer stops on it rather
  * than skip a record silently.
  */
 
-import { decodeRecordBatch, iterateRecordBatches } from '../../common/record-batch.ts';
-import type { DecodedRecord } from '../../common/record-batch.ts';
+import { forEachRecord, iterateRecordBatches } from '../../common/record-batch.ts';
 import { MiniKafkaClientError } from '../errors.ts';
 import type { Deserializer } from './consumer-config.ts';
 
@@ -41,6 +40,25 @@ export interface ConsumerMessage<K = Buffer, V = Buffer> {
   readonly headers: ConsumedHeaders;
 }
 
+/**
+ * Where the fetch after this answer starts, from the batch headers alone (no record is read and
+ * no CRC checked): after the last offset of every whole batch at or after `fetchOffset`. The
+ * fetch loop sends its next fetch from here at once and leaves decoding to the runner, so one
+ * fetch is on its way while the previous answer is decoded. Throws CORRUPT_MESSAGE when a batch
+ * length cannot be stepped over.
+ */
+export function nextFetchOffset(bytes: Buffer, topic: string, partition: number, fetchOffset: number): number {
+  let nextOffset = fetchOffset;
+  try {
+    for (const { header } of iterateRecordBatches(bytes)) {
+      if (header.lastOffset + 1 > nextOffset) nextOffset = header.lastOffset + 1;
+    }
+  } catch (error) {
+    throw undecodable(error, topic, partition, fetchOffset);
+  }
+  return nextOffset;
+}
+
 export interface DecodedFetch<K, V> {
   readonly messages: Array<ConsumerMessage<K, V>>;
   /** Where the next fetch starts; > the fetch offset when any batch at or after it was whole in the answer. */
@@ -52,37 +70,54 @@ export function decodeFetch<K, V>(
 ): DecodedFetch<K, V> {
   const messages: Array<ConsumerMessage<K, V>> = [];
   let nextOffset = fetchOffset;
+  const timestamps = new TimestampStrings();
   try {
     for (const { position, header } of iterateRecordBatches(bytes)) {
       if (header.lastOffset < fetchOffset) continue;
       if (header.lastOffset + 1 > nextOffset) nextOffset = header.lastOffset + 1;
       if (header.isControl) continue;
-      const { records } = decodeRecordBatch(bytes, position);
-      for (const record of records) {
-        if (record.offset < fetchOffset) continue;
-        messages.push(toMessage(record, topic, partition, keyDeserializer, valueDeserializer));
-      }
+      forEachRecord(bytes, position, (offset, timestamp, key, value, headers) => {
+        if (offset < fetchOffset) return;
+        messages.push({
+          topic,
+          partition,
+          offset: String(offset),
+          timestamp: timestamps.of(timestamp),
+          key: key === null ? null : deserialize(keyDeserializer, key, 'key', topic, partition, offset),
+          value: value === null ? null : deserialize(valueDeserializer, value, 'value', topic, partition, offset),
+          headers: headers.length === 0 ? {} : toHeaders(headers),
+        });
+      });
     }
   } catch (error) {
-    if (error instanceof MiniKafkaClientError) throw error;
-    const code = (error as { code?: unknown }).code;
-    throw new MiniKafkaClientError(typeof code === 'string' ? code : 'CORRUPT_MESSAGE', `topic ${topic} partition ${partition}: the fetch at offset ${fetchOffset} holds a batch that does not decode: ${(error as Error).message}`, {
-      retriable: false, cause: error, details: { topic, partition, offset: fetchOffset },
-    });
+    throw undecodable(error, topic, partition, fetchOffset);
   }
   return { messages, nextOffset };
 }
 
-function toMessage<K, V>(record: DecodedRecord, topic: string, partition: number, keyDeserializer: Deserializer<K>, valueDeserializer: Deserializer<V>): ConsumerMessage<K, V> {
-  return {
-    topic,
-    partition,
-    offset: String(record.offset),
-    timestamp: String(record.timestamp),
-    key: deserialize(keyDeserializer, record.key, 'key', topic, partition, record.offset),
-    value: deserialize(valueDeserializer, record.value, 'value', topic, partition, record.offset),
-    headers: toHeaders(record.headers),
-  };
+function undecodable(error: unknown, topic: string, partition: number, fetchOffset: number): MiniKafkaClientError {
+  if (error instanceof MiniKafkaClientError) return error;
+  const code = (error as { code?: unknown }).code;
+  return new MiniKafkaClientError(typeof code === 'string' ? code : 'CORRUPT_MESSAGE', `topic ${topic} partition ${partition}: the fetch at offset ${fetchOffset} holds a batch that does not decode: ${(error as Error).message}`, {
+    retriable: false, cause: error, details: { topic, partition, offset: fetchOffset },
+  });
+}
+
+/**
+ * The records of a batch mostly share their millisecond (a producer fills a batch within
+ * linger.ms), so the last timestamp's string is kept rather than formatted again for each record.
+ */
+class TimestampStrings {
+  #last = Number.NaN;
+  #lastString = '';
+
+  of(timestamp: number): string {
+    if (timestamp !== this.#last) {
+      this.#last = timestamp;
+      this.#lastString = String(timestamp);
+    }
+    return this.#lastString;
+  }
 }
 
 function deserialize<T>(deserializer: Deserializer<T>, bytes: Buffer | null, field: 'key' | 'value', topic: string, partition: number, offset: number): T | null {

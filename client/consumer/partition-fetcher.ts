@@ -1,9 +1,11 @@
 /**
  * One assigned partition's fetch loop: long-poll `GET /topics/{t}/partitions/{p}/records` for raw
- * record batches from the fetch offset, decode them (fetched-batch.ts) and hand the result to the
- * fetch queue; then, once the queue has room for this partition, fetch again from where that
- * result ended. So while the application processes one result, the next fetch is already in
- * flight (Kafka's consumer pipelines fetches the same way), and never more than that.
+ * record batches from the fetch offset, find from their headers where the next fetch starts, and
+ * hand the answer to the fetch queue; then, once the queue has room for this partition, fetch
+ * again from there. The runner decodes an answer (fetched-batch.ts) when it takes it, so while
+ * it decodes and the application processes one answer, the next fetch is already in flight
+ * (Kafka's consumer pipelines fetches the same way, and parses them lazily too), and never more
+ * than that.
  *
  * The loop starts at the partition's position and belongs to one epoch of it (partition-state.ts):
  * seek, pause and revocation abort it and, where needed, start a new one.
@@ -16,8 +18,10 @@
  *   empty result, so it takes effect in order.
  * - Retriable errors (a broker restarting, a lost connection, a timeout) are retried with backoff
  *   (the consumer's `retry` options; without limit by default, as Java's consumer).
- * - Anything else, and a batch that does not decode, is handed to the runner as a failure in the
- *   partition's order: the records before it are processed first, then the consumer stops.
+ * - Anything else, and an answer whose batch headers do not add up, is handed to the runner as a
+ *   failure in the partition's order: the records before it are processed first, then the
+ *   consumer stops. A batch whose records do not decode (a CRC, a record) stops it the same way,
+ *   from the runner, when it decodes that answer.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -27,17 +31,20 @@ import { backoffMs } from '../retry.ts';
 import type { Transport } from '../transport.ts';
 import type { ConsumerConfig } from './consumer-config.ts';
 import type { FetchQueue } from './fetch-queue.ts';
-import type { ConsumerMessage } from './fetched-batch.ts';
-import { decodeFetch } from './fetched-batch.ts';
+import { nextFetchOffset } from './fetched-batch.ts';
 import type { PartitionState } from './partition-state.ts';
 
 const RECORD_BATCH_MEDIA_TYPE = 'application/vnd.kafka.record-batch';
+const EMPTY = Buffer.alloc(0);
 
 /** Records fetched for a partition (possibly none: a reset, or batches with nothing to hand out). */
 export interface FetchedRecords {
   readonly kind: 'records';
   readonly epoch: number;
-  readonly messages: ReadonlyArray<ConsumerMessage<unknown, unknown>>;
+  /** The answer's record batches, not yet decoded (decodeFetch): empty after a reset. */
+  readonly bytes: Buffer;
+  /** The offset this fetch asked for: records before it in the first batch are skipped. */
+  readonly fetchOffset: number;
   /** The position once every message is processed. */
   readonly nextOffset: number;
   readonly highWatermark: number;
@@ -85,7 +92,7 @@ export async function runFetchLoop(context: FetcherContext, part: PartitionState
       const reset = resetOffset(error, config.autoOffsetReset, offset);
       if (reset !== null) {
         offset = reset;
-        queue.put(part, { kind: 'records', epoch, messages: [], nextOffset: offset, highWatermark: part.highWatermark, sizeBytes: 0 });
+        queue.put(part, { kind: 'records', epoch, bytes: EMPTY, fetchOffset: offset, nextOffset: offset, highWatermark: part.highWatermark, sizeBytes: 0 });
         continue;
       }
       if (!isRetriable(error) || failures >= config.retry.retries) {
@@ -104,16 +111,16 @@ export async function runFetchLoop(context: FetcherContext, part: PartitionState
       part.highWatermark = highWatermark;
       part.logStartOffset = Number(response.headers['x-log-start-offset']);
     }
-    let decoded;
+    let nextOffset;
     try {
-      decoded = decodeFetch(response.body, part.topic, part.partition, offset, config.keyDeserializer, config.valueDeserializer);
+      nextOffset = nextFetchOffset(response.body, part.topic, part.partition, offset);
     } catch (error) {
       fail(error as Error);
       return;
     }
-    if (decoded.nextOffset > offset) {
-      queue.put(part, { kind: 'records', epoch, messages: decoded.messages, nextOffset: decoded.nextOffset, highWatermark, sizeBytes: response.body.length });
-      offset = decoded.nextOffset;
+    if (nextOffset > offset) {
+      queue.put(part, { kind: 'records', epoch, bytes: response.body, fetchOffset: offset, nextOffset, highWatermark, sizeBytes: response.body.length });
+      offset = nextOffset;
     } else if (offset < highWatermark || config.fetchMaxWaitMs === 0) {
       // Nothing at an offset below the high watermark (the broker always sends a whole batch
       // there, so this should not happen), or a fetch that may not wait: a short pause keeps

@@ -6,6 +6,8 @@
  * Conditions are waited for with bounded polling; nothing asserts how long anything took.
  */
 
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import type { ConsumerEvent } from '../../../client/consumer/consumer-events.ts';
 import type { ConsumerMessage } from '../../../client/consumer/fetched-batch.ts';
@@ -255,6 +257,28 @@ describe('Consumer.run({ eachMessage })', () => {
     const group = (await (await fetch(`${t.broker.url}/groups/fragile-readers`)).json()) as { state: string };
     expect(group.state).toBe('Empty'); // it left
     await expect(consumer.commitOffsets([{ topic: 'fragile', partition: 0, offset: 1 }])).rejects.toBeInstanceOf(ClientClosedError);
+  });
+
+  test('a batch damaged on disk stops the consumer with CORRUPT_MESSAGE after the batches before it; nothing of it is handed out', async () => {
+    t = await startConsumerTest();
+    await t.createTopic('damaged', 1);
+    // Three batches of 10 records (one send each), then a byte of the third one's records flipped in the segment file.
+    for (let i = 0; i < 3; i++) await t.produce('damaged', 10, { prefix: `b${i}` });
+    const segment = path.join(t.broker.dataDir, 'damaged-0', '00000000000000000000.log');
+    const bytes = fs.readFileSync(segment);
+    const fd = fs.openSync(segment, 'r+');
+    fs.writeSync(fd, Buffer.from([bytes[bytes.length - 3] ^ 0xff]), 0, 1, bytes.length - 3);
+    fs.closeSync(fd);
+    const consumer = t.consumer({ groupId: 'damage-readers', ...FAST_CONSUMER, autoOffsetReset: 'earliest', maxPartitionFetchBytes: bytes.length / 3 });
+    await consumer.subscribe({ topics: ['damaged'] });
+    const crashes: Array<ConsumerEvent<'consumer.crash'>> = [];
+    consumer.on(consumer.events.CRASH, (event) => crashes.push(event));
+    const offsets: string[] = [];
+    await consumer.run({ eachMessage: async ({ message }) => void offsets.push(message.offset) });
+    await waitFor(() => crashes.length === 1, () => 'the consumer to crash');
+    expect(offsets).toEqual(Array.from({ length: 20 }, (_, i) => String(i)));
+    expect(crashes[0].payload.error).toMatchObject({ code: 'CORRUPT_MESSAGE', details: { topic: 'damaged', partition: 0, offset: 20 } });
+    expect(await committed('damage-readers', 'damaged')).toEqual([20]);
   });
 
   test('a handler that pauses its own partition and throws has not processed the record, which comes again after resume (KafkaJS pattern)', async () => {

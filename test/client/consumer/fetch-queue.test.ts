@@ -10,7 +10,7 @@ import type { FetchItem } from '../../../client/consumer/partition-fetcher.ts';
 import { PartitionState } from '../../../client/consumer/partition-state.ts';
 
 function item(sizeBytes: number, nextOffset = 1): FetchItem {
-  return { kind: 'records', epoch: 0, messages: [], nextOffset, highWatermark: nextOffset, sizeBytes };
+  return { kind: 'records', epoch: 0, bytes: Buffer.alloc(0), fetchOffset: nextOffset, nextOffset, highWatermark: nextOffset, sizeBytes };
 }
 
 /** Whether `promise` has settled once pending callbacks ran. */

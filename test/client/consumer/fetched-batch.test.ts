@@ -4,13 +4,14 @@
  * and cut as a fetch may cut them.
  */
 
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { crc32c } from '../../../common/crc32c.ts';
 import { HeaderPosition } from '../../../common/record-batch-header.ts';
 import { encodeRecordBatch, setBaseOffset } from '../../../common/record-batch.ts';
 import type { RecordInput } from '../../../common/record-batch.ts';
 import { MiniKafkaClientError } from '../../../client/errors.ts';
-import { decodeFetch } from '../../../client/consumer/fetched-batch.ts';
+import { decodeFetch, nextFetchOffset } from '../../../client/consumer/fetched-batch.ts';
 import { serializers } from '../../../client/serializers.ts';
 
 const raw = serializers.buffer;
@@ -83,5 +84,34 @@ describe('decodeFetch()', () => {
     const bytes = batchAt(0, numbered(0, 3));
     bytes[bytes.length - 2] ^= 0xff;
     expect(() => decodeFetch(bytes, 'orders', 4, 1, raw, raw)).toThrow(expect.objectContaining({ code: 'CORRUPT_MESSAGE', details: { topic: 'orders', partition: 4, offset: 1 } }));
+  });
+});
+
+describe('nextFetchOffset()', () => {
+  test('agrees with decodeFetch on where the next fetch starts, for any run of batches, control batches, fetch offset and cut', () => {
+    const batchSpec = fc.record({ count: fc.integer({ min: 1, max: 6 }), isControl: fc.boolean(), gap: fc.integer({ min: 0, max: 3 }) });
+    fc.assert(
+      fc.property(fc.array(batchSpec, { minLength: 1, maxLength: 6 }), fc.nat(), fc.nat(), (specs, fetchPick, cutPick) => {
+        let offset = 0;
+        const batches = specs.map(({ count, isControl, gap }) => {
+          offset += gap;
+          const batch = isControl ? controlBatchAt(offset) : batchAt(offset, numbered(offset, count));
+          offset += isControl ? 1 : count;
+          return batch;
+        });
+        const whole = Buffer.concat(batches);
+        const bytes = whole.subarray(0, whole.length - (cutPick % Math.min(whole.length, 200)));
+        const fetchOffset = fetchPick % (offset + 1);
+        expect(nextFetchOffset(bytes, 't', 0, fetchOffset)).toBe(decodeFetch(bytes, 't', 0, fetchOffset, raw, raw).nextOffset);
+      }),
+    );
+  });
+
+  test('reads headers only: a damaged record does not stop it, a batch length that cannot be stepped over does', () => {
+    const bytes = batchAt(0, numbered(0, 3));
+    bytes[bytes.length - 2] ^= 0xff;
+    expect(nextFetchOffset(bytes, 'orders', 4, 0)).toBe(3);
+    bytes.writeInt32BE(3, HeaderPosition.batchLength);
+    expect(() => nextFetchOffset(bytes, 'orders', 4, 0)).toThrow(expect.objectContaining({ code: 'CORRUPT_MESSAGE', details: { topic: 'orders', partition: 4, offset: 0 } }));
   });
 });
