@@ -10,7 +10,7 @@
  * | produce, raw 1 MiB batches  | no SDK: one pre-encoded 1 MiB batch POSTed to the raw-batch route again and again, 4 in flight: the broker's byte path, to read against the raw disk | 1 partition |
  * | produce-fsync               | as produce                                            | flush.messages=1     |
  * | consume                     | the SDK's consumer in a new group, run({ eachBatch }), its defaults (1 MiB per partition fetch) | what produce wrote |
- * | e2e-latency                 | the producer of the produce row; the consumer as above | a new topic      |
+ * | e2e-latency                 | as produce, but linger.ms 0: the driver already sends each tick's records together | a new topic |
  *
  * What an acknowledgement means: acks=1 on one broker is "appended to the log", the bytes in the
  * page cache; with the topic's flush.messages=1 the broker answers only after an fsync covering
@@ -35,22 +35,33 @@ const MiB = 1024 * KiB;
 /** Holds one send of 1,000 100-byte records (about 110 KB as a batch): Confluent's OMB driver uses the same. */
 const BATCH_BYTES = 128 * KiB;
 const LINGER_MS = 1;
+/**
+ * The e2e driver sends each 1 ms tick's records in one send(): lingering would only add its wait
+ * to every record's latency (as in Kafka's EndToEndLatency tool, which sets linger.ms 0).
+ */
+const E2E_LINGER_MS = 0;
 /** Records per send for the 1 MiB rows: ten times the peers' 1,000, or a 1 MiB batch would never fill. */
 const LARGE_SEND_RECORDS = 10_000;
 /** How often a reader waiting for records checks whether it should stop (the SDK pushes records to it). */
 const READ_CHECK_MS = 5;
 
+/** The broker's command line after `node`: the working tree's CLI through tsx. */
+export function brokerArgs(port: number, dataDir: string): string[] {
+  return ['--import', 'tsx', 'cli/main.ts', 'broker', 'start', '--data-dir', dataDir, '--http-port', String(port), '--log-level', 'warn'];
+}
+
 const brokerSpec: ServerSpec = {
   name: 'minikafka broker',
   binary: process.execPath,
   label: 'minikafka',
-  args: (port, dataDir) => ['--import', 'tsx', 'cli/main.ts', 'broker', 'start', '--data-dir', dataDir, '--http-port', String(port), '--log-level', 'warn'],
+  args: brokerArgs,
   isReady: (port) => answersWith(port, 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n', ' 200 '),
 };
 
 interface ProducerSettings {
   readonly batchBytes: number;
   readonly maxRequestBytes: number;
+  readonly lingerMs?: number;
 }
 
 export class MiniKafkaStreamClient implements StreamClient {
@@ -115,7 +126,7 @@ export class MiniKafkaStreamClient implements StreamClient {
  * rewrites its base offset, so the same bytes can be appended again and again. A send() must ask
  * for exactly the batch's record count: the values themselves are not sent.
  */
-class RawBatchClient implements StreamClient {
+export class RawBatchClient implements StreamClient {
   readonly #url: string;
   readonly #admin: Admin;
   readonly #agent = new Agent({ connections: 8, pipelining: 1 });
@@ -184,7 +195,10 @@ export const minikafka: SystemBench = {
         await withClient(url, { batchBytes: BATCH_BYTES, maxRequestBytes: MiB }, [], async (client) => {
           results.push(await attempt(rows.produce, context, () => measureProduce(client, 'produce', { ...rows.produce, settings: { ...sends(context.sizes.batchRecords), ...pageCache, ...common } }, context)));
           results.push(await attempt(rows.consume, context, () => measureConsume(client, 'produce', { ...rows.consume, settings: { ...consumerSettings, ...pageCache, ...common } }, context)));
-          const e2eSettings = { producer: `send() of the tick's records, ${common.linger}`, consumer: consumerSettings.fetch, ...pageCache, ...common };
+        });
+        await withClient(url, { batchBytes: BATCH_BYTES, maxRequestBytes: MiB, lingerMs: E2E_LINGER_MS }, [], async (client) => {
+          const linger = `linger.ms ${E2E_LINGER_MS}`;
+          const e2eSettings = { producer: `send() of the tick's records, ${linger}`, consumer: consumerSettings.fetch, ...pageCache, ...common, linger };
           results.push(await attempt(rows.e2e, context, () => measureE2eLatency(client, 'e2e', { ...rows.e2e, settings: e2eSettings }, context)));
         });
         // A 1 MiB batch plus the request around it: the request limit must be above the batch.

@@ -95,7 +95,12 @@ export async function startServer(spec: ServerSpec): Promise<ServerProcess> {
   liveChildren.add(child);
   // Keep the last lines of its output: the message when it refuses to start.
   let output = '';
-  const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-2000));
+  // BENCH_SERVER_OUTPUT=1 passes every line on to stderr (e.g. a server run with --trace-gc).
+  const isForwarding = process.env.BENCH_SERVER_OUTPUT === '1';
+  const keep = (chunk: Buffer): void => {
+    if (isForwarding) process.stderr.write(chunk);
+    output = (output + chunk.toString()).slice(-2000);
+  };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
