@@ -86,6 +86,9 @@ export interface PartitionLag {
   readonly lag: number | null;
 }
 
+/** Answers from this size on are decoded after one turn of the event loop (see #process). */
+const YIELD_BEFORE_DECODING_BYTES = 64 * 1024;
+
 export class ConsumerRunner<K, V> {
   readonly #config: ConsumerConfig<unknown, unknown>;
   readonly #calls: GroupCalls;
@@ -298,10 +301,11 @@ export class ConsumerRunner<K, V> {
     if (item.epoch !== part.epoch || part.isRevoked) return;
     if (item.kind === 'failure') throw item.error;
     // Decoded here, not in the fetch loop, so that the partition's next fetch is on its way
-    // meanwhile: take() let that loop go, and one turn of the event loop lets it send its request
-    // before the decoding (milliseconds for a 1 MiB answer) holds the loop. A batch that does not
-    // decode throws: the consumer stops on it, as on a failed fetch.
-    if (item.bytes.length > 0) {
+    // meanwhile: take() let that loop go, and for a large answer one turn of the event loop lets it
+    // send its request before the decoding (milliseconds for 1 MiB) holds the loop; a small answer
+    // is decoded at once (the turn would only add latency). A batch that does not decode throws:
+    // the consumer stops on it, as on a failed fetch.
+    if (item.bytes.length >= YIELD_BEFORE_DECODING_BYTES) {
       await new Promise((resolve) => setImmediate(resolve));
       if (item.epoch !== part.epoch || part.isRevoked) return;
     }
