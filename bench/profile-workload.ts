@@ -19,8 +19,8 @@
  * - `--linger-ms=L`: the producer's linger.ms, as in the comparison by default (0 for e2e, 1 for
  *   the rest);
  * - `--broker-prof-dir=DIR` (default bench/results/tmp/broker), or `--no-broker-prof`;
- * - `--client-prof=FILE`: a profile of this process during the consume rounds only, taken with
- *   the inspector (no produce in it), and the event loop's busy share printed for each round.
+ * - `--client-prof=FILE`: a profile of this process during the consume rounds or the e2e run
+ *   only, taken with the inspector (no produce before them in it); each consume round prints how busy this process's event loop was.
  *
  * Figures printed here are for orientation: a profiled process runs slower, so the comparison's
  * figures come from `npm run bench -- compare`, not from this.
@@ -91,7 +91,7 @@ async function stopClientProfile(session: Session): Promise<void> {
   const { profile } = await session.post('Profiler.stop');
   fs.writeFileSync(values['client-prof']!, JSON.stringify(profile));
   session.disconnect();
-  console.log(`client profile of the consume rounds: ${values['client-prof']}`);
+  console.log(`client profile: ${values['client-prof']}`);
 }
 
 try {
@@ -113,7 +113,9 @@ try {
     const client = new MiniKafkaStreamClient(url, { batchBytes: isLarge ? MiB : 128 * 1024, maxRequestBytes: isLarge ? 2 * MiB : MiB, lingerMs }, []);
     try {
       if (workload === 'e2e') {
+        const session = await startClientProfile();
         const run = await e2eLatencyRun(client, 'e2e', 'e2e', sizes);
+        if (session !== null) await stopClientProfile(session);
         console.log(`e2e: ${run.measuredRecordCount} records measured: ${printLatencies(run.latencies)}`);
       } else {
         await client.createStream('p');
@@ -123,7 +125,7 @@ try {
         for (let round = 0; workload === 'consume' && round < Number(values.rounds); round++) {
           const eluBefore = performance.eventLoopUtilization();
           const consumed = await consumeRound(client, 'p', `g${round}`, recordCount);
-          console.log(`event loop busy ${(100 * performance.eventLoopUtilization(eluBefore).utilization).toFixed(0)} % (join included)`);
+          console.log(`client event loop busy ${(100 * performance.eventLoopUtilization(eluBefore).utilization).toFixed(0)} % of the round (join included)`);
           console.log(`consume: ${(consumed.recordCount / (consumed.fetchMs / 1000)).toFixed(0)} records/s over ${consumed.fetchMs.toFixed(0)} ms (join ${consumed.joinMs.toFixed(0)} ms)`);
         }
         if (session !== null) await stopClientProfile(session);
