@@ -32,7 +32,7 @@ import { VALUE_BYTES, formatCount } from '../peers/workload.ts';
 const MiB = 2 ** 20;
 type FsyncPolicy = 'none' | 'end' | 'each';
 
-interface AppendRound {
+export interface AppendRound {
   readonly bytes: number;
   readonly elapsedMs: number;
   readonly latencies: RecordLatencies;
@@ -63,6 +63,38 @@ function appendRound(file: string, buffer: Buffer, totalBytes: number, fsync: Fs
     fs.closeSync(fd);
   }
   return { bytes: totalBytes, elapsedMs: performance.now() - startMs, latencies };
+}
+
+/**
+ * The raw reference measured beside a broker's log, round for round (minikafka's 1 MiB-batch
+ * row): one file that only grows, appended to with writeSync and no fsync, kept until the row
+ * ends. It takes fresh page-cache memory for every byte as the log does; a file written, deleted
+ * and written again (the raw-disk rows) reuses pages just freed, which on this VM is up to ten
+ * times faster (bench/README.md).
+ */
+export class GrowingFile {
+  readonly #dir = createBenchDir('raw-beside');
+  readonly #fd = fs.openSync(path.join(this.#dir.path, 'append.bin'), 'w');
+  #size = 0;
+
+  /** Appends `totalBytes` in writes of `buffer.length` at the file's end. */
+  append(buffer: Buffer, totalBytes: number): AppendRound {
+    const latencies = new RecordLatencies();
+    const startMs = performance.now();
+    for (let written = 0; written < totalBytes; written += buffer.length) {
+      const writeStartMs = performance.now();
+      const length = Math.min(buffer.length, totalBytes - written);
+      fs.writeSync(this.#fd, buffer, 0, length, this.#size);
+      this.#size += length;
+      latencies.recordMs(performance.now() - writeStartMs, 1);
+    }
+    return { bytes: totalBytes, elapsedMs: performance.now() - startMs, latencies };
+  }
+
+  remove(): void {
+    fs.closeSync(this.#fd);
+    this.#dir.remove();
+  }
 }
 
 /** Reads `file` from start to end in reads of `buffer.length`. */
