@@ -13,8 +13,11 @@
  *   a producer it does not know yet, so a later batch overtaking it would be taken as the start);
  *   after that up to maxInFlightRequests (≤ 5, the batches the broker remembers) batches fly;
  * - connections are separate, so a later batch may reach the broker first and be refused
- *   OUT_OF_ORDER_SEQUENCE_NUMBER: while an older batch of that partition is unacknowledged this
- *   is retried, not failed (Kafka's client does the same);
+ *   OUT_OF_ORDER_SEQUENCE_NUMBER: when an older batch of that partition was in flight as this one
+ *   left, or is still unacknowledged, this is retried, not failed (Kafka's client does the same).
+ *   "Was in flight" counts because answers, too, travel on separate connections: the older batch's
+ *   acknowledgement may be heard before this refusal. A batch refused so when nothing older was
+ *   in flight or waiting is a real gap;
  * - a retry waits until its partition has nothing in flight, and then goes alone, oldest first,
  *   so retries restore the order;
  * - a batch that had a sequence and fails for good leaves a gap the broker will not accept
@@ -70,9 +73,12 @@ const PRODUCE_REQUEST_HEADER_BYTES = 4;
 /** Errors after which the producer's id is no good and a new one is asked for. */
 const NEW_ID_CODES = new Set(['INVALID_PRODUCER_EPOCH', 'UNKNOWN_PRODUCER_ID']);
 
+/** One batch of one request: this attempt of it, not the batch's whole life. */
 interface Drained {
   readonly queue: PartitionQueue;
   readonly batch: ProducerBatch;
+  /** An older batch of its partition was in flight when this attempt left: the broker may see this one first. */
+  readonly isBehindInFlight: boolean;
 }
 
 export class Sender {
@@ -204,8 +210,9 @@ export class Sender {
         const encoded = this.#encode(queue, batch);
         const entryBytes = sizeOfEntry(Buffer.byteLength(batch.topic), encoded.length);
         if (drained.length > 0 && requestBytes + entryBytes > this.#config.maxRequestBytes) continue;
+        const isBehindInFlight = queue.inFlight.some((older) => older.id < batch.id);
         this.#accumulator.takeFirst(queue);
-        drained.push({ queue, batch });
+        drained.push({ queue, batch, isBehindInFlight });
         requestBytes += entryBytes;
       }
       if (drained.length === 0) break;
@@ -288,9 +295,10 @@ export class Sender {
     const code = error instanceof MiniKafkaClientError ? error.code : null;
     let isRetry = isRetriable(error);
     if (code === 'OUT_OF_ORDER_SEQUENCE_NUMBER' && this.#config.idempotent) {
-      // An older batch has not reached the broker yet (another connection, or a retry), or a
-      // reset will give this one a new sequence anyway: not a loss, so try again.
-      isRetry = queue.hasUnacknowledgedBefore(batch) || this.#pendingReset !== null;
+      // An older batch had not reached the broker yet (another connection, or a retry), though
+      // its answer may have been heard first, or a reset will give this one a new sequence
+      // anyway: not a loss, so try again. The retry goes alone, so a real gap fails it.
+      isRetry = item.isBehindInFlight || queue.hasUnacknowledgedBefore(batch) || this.#pendingReset !== null;
     }
     if (!isRetry) {
       this.#failInFlight(queue, batch, error);

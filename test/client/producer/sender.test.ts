@@ -4,7 +4,8 @@
  * which shows the test can tell), a broker restart in the middle of a stream (retried, nothing
  * lost, nothing doubled, order kept), errors that must not be retried (MESSAGE_TOO_LARGE: one
  * request only), a sequence gap the broker reports (the send fails, the producer bumps its epoch
- * and goes on), and the delivery timeout.
+ * and goes on), a later batch that overtakes an older one on another connection (retried, not
+ * failed, even when the older one's acknowledgement is heard first), and the delivery timeout.
  */
 
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -14,7 +15,10 @@ import { encodeRecordBatch } from '../../../common/record-batch.ts';
 import { MiniKafka } from '../../../client/client.ts';
 import { BrokerError, ConnectionError, DeliveryTimeoutError } from '../../../client/errors.ts';
 import type { ProducerOptions } from '../../../client/producer/producer-config.ts';
-import type { Producer } from '../../../client/producer/producer.ts';
+import { resolveProducerConfig } from '../../../client/producer/producer-config.ts';
+import { Producer } from '../../../client/producer/producer.ts';
+import type { TransportRequest, TransportResponse } from '../../../client/transport.ts';
+import { Transport } from '../../../client/transport.ts';
 import type { DroppingProxy } from '../client-harness.ts';
 import { makeDataDir, readBatches, readRecords, requestCount, startDroppingProxy, startTestBroker } from '../client-harness.ts';
 
@@ -162,6 +166,69 @@ describe('Sender: errors that are not retried', () => {
     const error = await producer.send({ topic: 'once', messages: [{ value: 'v' }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ConnectionError);
     expect(error).toMatchObject({ code: 'CONNECTION_ERROR', retriable: true });
+  });
+});
+
+/**
+ * The real transport, except that, once armed, the next two `POST /produce` requests swap places
+ * on their way and back: the older one leaves only after the broker answered the younger one, and
+ * the younger one's answer reaches the producer only after the older one's did. That is what two
+ * connections can do to two requests in flight; here it happens every time.
+ */
+class SwappingTransport extends Transport {
+  #swap: { seen: number; olderMayGo: () => void; olderGoes: Promise<void>; olderHeard: () => void; olderWasHeard: Promise<void> } | null = null;
+  /** The broker's answer to the younger request, before the producer heard it. */
+  youngerOutcome: unknown = null;
+
+  swapNextTwoProduces(): void {
+    let olderMayGo!: () => void;
+    let olderHeard!: () => void;
+    const olderGoes = new Promise<void>((resolve) => (olderMayGo = resolve));
+    const olderWasHeard = new Promise<void>((resolve) => (olderHeard = resolve));
+    this.#swap = { seen: 0, olderMayGo, olderGoes, olderHeard, olderWasHeard };
+  }
+
+  override async request(request: TransportRequest): Promise<TransportResponse> {
+    const swap = this.#swap;
+    if (swap === null || !request.path.startsWith('/produce?')) return super.request(request);
+    swap.seen++;
+    if (swap.seen === 1) {
+      await swap.olderGoes;
+      // setImmediate: every promise reaction to this answer (the sender's included) runs before the younger answer is let through.
+      try {
+        return await super.request(request);
+      } finally {
+        setImmediate(swap.olderHeard);
+      }
+    }
+    this.#swap = null;
+    const outcome = await super.request(request).then((response) => ({ response }), (error: unknown) => ({ error }));
+    this.youngerOutcome = 'error' in outcome ? outcome.error : outcome.response;
+    swap.olderMayGo();
+    await swap.olderWasHeard;
+    if ('error' in outcome) throw outcome.error;
+    return outcome.response;
+  }
+}
+
+describe('Sender: a later batch that overtakes an older one of its partition', () => {
+  test('is refused OUT_OF_ORDER_SEQUENCE_NUMBER and retried, even when the older one is acknowledged first; each record once, in order', async () => {
+    await start();
+    cleanups.push(() => broker.close());
+    const transport = new SwappingTransport({ url: broker.url, clientId: 'swap-test', maxConnections: 6 });
+    // batchBytes 1: each record is a batch of its own, so the two sends below are two batches in two requests.
+    const producer = new Producer(transport, resolveProducerConfig({ lingerMs: 0, batchBytes: 1, retryBackoffMs: 10, retryBackoffMaxMs: 50 }));
+    cleanups.push(() => producer.close({ timeoutMs: 500 }));
+    // An auto-created topic; the first batch of the epoch is acknowledged before the swap.
+    await producer.send({ topic: 'overtaken', messages: [{ value: 'a', partition: 0 }] });
+    transport.swapNextTwoProduces();
+    const sends = [producer.send({ topic: 'overtaken', messages: [{ value: 'b', partition: 0 }] }), producer.send({ topic: 'overtaken', messages: [{ value: 'c', partition: 0 }] })];
+    const outcomes = await Promise.allSettled(sends);
+    expect(transport.youngerOutcome).toMatchObject({ code: 'OUT_OF_ORDER_SEQUENCE_NUMBER' });
+    expect(outcomes.map((o) => (o.status === 'rejected' ? o.reason : o.status))).toEqual(['fulfilled', 'fulfilled']);
+    const batches = await readBatches(broker.url, 'overtaken', 0);
+    expect(batches.flatMap((b) => b.records.map((r) => r.value!.toString()))).toEqual(['a', 'b', 'c']);
+    expect(batches.map((b) => b.header.baseSequence)).toEqual([0, 1, 2]);
   });
 });
 
