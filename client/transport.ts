@@ -11,6 +11,11 @@
  *
  * The transport does not retry: callers know what is safe to repeat (retry.ts).
  *
+ * Requests go through undici's dispatch() with a handler that collects the answer's chunks, not
+ * through request(), which wraps every answer in a Readable stream: a consumer's fetch loop and a
+ * producer send hundreds of requests a second, and against a bare Node server on loopback the
+ * stream cost 20–30 µs of the client's CPU per request (108–116 µs with it, 75–95 without).
+ *
  * One Transport per producer, consumer or admin (as KafkaJS keeps connections per client object),
  * so a consumer's long polls never hold the connections a producer needs. `maxConnections` bounds
  * the pool; requests beyond it wait in undici's queue.
@@ -94,36 +99,63 @@ export class Transport {
    * Sends one request and reads the whole answer. Resolves for status < 400; otherwise rejects with
    * the broker's error (or UNEXPECTED_RESPONSE), ConnectionError or RequestTimeoutError.
    */
-  async request(request: TransportRequest): Promise<TransportResponse> {
-    const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
-    const controller = new AbortController();
-    // Built only when the timer fires: an Error captures a stack, too dear for every request.
-    let timeoutReason: RequestTimeoutError | null = null;
-    const timer = setTimeout(() => {
-      timeoutReason = new RequestTimeoutError(`${request.method} ${request.path} got no answer within ${timeoutMs} ms (requestTimeoutMs)`, { method: request.method, path: request.path, timeoutMs });
-      controller.abort(timeoutReason);
-    }, timeoutMs);
-    const onCallerAbort = (): void => controller.abort(request.signal?.reason);
-    request.signal?.addEventListener('abort', onCallerAbort, { once: true });
-    if (request.signal?.aborted === true) onCallerAbort();
-    try {
-      const response = await this.#pool.request({
-        method: request.method,
-        path: this.#pathPrefix + request.path,
-        headers: this.#headersFor(request),
-        body: request.body,
-        signal: controller.signal,
-      });
-      const body = await readBody(response.body);
-      if (response.statusCode >= 400) throw errorFromResponse(response.statusCode, body, request);
-      return { statusCode: response.statusCode, headers: response.headers, body };
-    } catch (error) {
-      if (controller.signal.aborted) throw timeoutReason ?? request.signal?.reason ?? error;
-      throw toClientError(error, request, this.baseUrl);
-    } finally {
-      clearTimeout(timer);
-      request.signal?.removeEventListener('abort', onCallerAbort);
-    }
+  request(request: TransportRequest): Promise<TransportResponse> {
+    return new Promise((resolve, reject) => {
+      const timeoutMs = request.timeoutMs ?? this.#requestTimeoutMs;
+      // undici hands the controller over once the request has a connection; until then an abort
+      // is remembered and carried out when it arrives.
+      let controller: Dispatcher.DispatchController | null = null;
+      let abortReason: Error | null = null;
+      let isSettled = false;
+      const settle = (error: unknown, response?: TransportResponse): void => {
+        if (isSettled) return;
+        isSettled = true;
+        clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onCallerAbort);
+        if (response === undefined) reject(error);
+        else resolve(response);
+      };
+      const abort = (reason: unknown): void => {
+        if (isSettled) return;
+        abortReason = reason instanceof Error ? reason : new Error(`aborted: ${String(reason)}`);
+        controller?.abort(abortReason);
+        settle(reason);
+      };
+      // The error is built only when the timer fires: an Error captures a stack, too dear for every request.
+      const timer = setTimeout(() => {
+        abort(new RequestTimeoutError(`${request.method} ${request.path} got no answer within ${timeoutMs} ms (requestTimeoutMs)`, { method: request.method, path: request.path, timeoutMs }));
+      }, timeoutMs);
+      const onCallerAbort = (): void => abort(request.signal?.reason);
+      request.signal?.addEventListener('abort', onCallerAbort, { once: true });
+      if (request.signal?.aborted === true) return onCallerAbort();
+      const chunks: Buffer[] = [];
+      let statusCode = 0;
+      let headers: TransportResponse['headers'] = {};
+      const handler: Dispatcher.DispatchHandler = {
+        onRequestStart: (started) => {
+          controller = started;
+          if (abortReason !== null) started.abort(abortReason);
+        },
+        onResponseStart: (_controller, status, responseHeaders) => {
+          statusCode = status;
+          headers = responseHeaders;
+        },
+        onResponseData: (_controller, chunk) => {
+          chunks.push(chunk);
+        },
+        onResponseEnd: () => {
+          const body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+          if (statusCode >= 400) settle(errorFromResponse(statusCode, body, request));
+          else settle(null, { statusCode, headers, body });
+        },
+        onResponseError: (_controller, error) => settle(toClientError(error, request, this.baseUrl)),
+      };
+      try {
+        this.#pool.dispatch({ method: request.method, path: this.#pathPrefix + request.path, headers: this.#headersFor(request), body: request.body }, handler);
+      } catch (error) {
+        settle(toClientError(error, request, this.baseUrl));
+      }
+    });
   }
 
   /** request(), with the answer parsed as JSON (undefined for an empty body, e.g. 204). */
@@ -157,13 +189,6 @@ export class Transport {
     if (request.accept !== undefined) headers.accept = request.accept;
     return headers;
   }
-}
-
-async function readBody(body: Dispatcher.ResponseData['body']): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of body) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return EMPTY;
-  return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
 }
 
 function toClientError(error: unknown, request: TransportRequest, baseUrl: string): unknown {

@@ -83,6 +83,35 @@ describe('Transport', () => {
     expect(await request).toBe(reason);
   });
 
+  test('a request still waiting for a connection times out or is aborted in place, and is never sent afterwards', async () => {
+    const requests: string[] = [];
+    const held: http.ServerResponse[] = [];
+    const server = http.createServer((request, response) => {
+      requests.push(request.url ?? '');
+      if (request.url === '/hold') held.push(response);
+      else response.end('ok');
+    });
+    const url = await listen(server);
+    cleanups.unshift(() => void held.forEach((response) => response.end()));
+    const transport = new Transport({ url, clientId: 'transport-test', maxConnections: 1 });
+    cleanups.push(() => transport.destroy());
+    // The only connection is taken by a request the server holds; the next two wait in the pool's queue.
+    const holding = transport.request({ method: 'GET', path: '/hold', timeoutMs: 10_000 });
+    await waitUntil(() => requests.length === 1);
+    const timedOut = transport.request({ method: 'GET', path: '/queued-timeout', timeoutMs: 50 }).catch((e: unknown) => e);
+    const controller = new AbortController();
+    const aborted = transport.request({ method: 'GET', path: '/queued-abort', signal: controller.signal }).catch((e: unknown) => e);
+    const reason = new Error('consumer closing');
+    controller.abort(reason);
+    expect(await timedOut).toBeInstanceOf(RequestTimeoutError);
+    expect(await aborted).toBe(reason);
+    // Once the connection is free, the requests given up on do not go out; a new one does.
+    held.forEach((response) => response.end('done'));
+    expect((await holding).body.toString()).toBe('done');
+    expect((await transport.request({ method: 'GET', path: '/after' })).body.toString()).toBe('ok');
+    expect(requests).toEqual(['/hold', '/after']);
+  });
+
   test('refuses requests after destroy() with CLIENT_CLOSED, which is not retriable', async () => {
     const broker = await startTestBroker();
     cleanups.push(() => broker.close());
@@ -100,3 +129,8 @@ describe('Transport', () => {
     expect(() => parseBaseUrl('http://x:1/?a=b')).toThrow(/query or fragment/);
   });
 });
+
+async function waitUntil(condition: () => boolean): Promise<void> {
+  for (let attempt = 0; attempt < 500 && !condition(); attempt++) await new Promise((resolve) => setTimeout(resolve, 5));
+  expect(condition()).toBe(true);
+}
