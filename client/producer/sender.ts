@@ -43,8 +43,9 @@ import { backoffMs, withRetries } from '../retry.ts';
 import type { Transport } from '../transport.ts';
 import type { BufferMemory } from './buffer-memory.ts';
 import type { ProducerBatch } from './producer-batch.ts';
-import type { ProduceBatchesResponse, ProduceEntry, ProduceEntryResult } from './produce-request.ts';
-import { PRODUCE_BATCHES_MEDIA_TYPE, encodeProduceBatches, sizeOfEntry } from './produce-request.ts';
+import type { ProduceEntry } from '../../common/produce-batches.ts';
+import { PRODUCE_BATCHES_MEDIA_TYPE, encodeProduceBatches, sizeOfEntry } from '../../common/produce-batches.ts';
+import type { ProduceBatchesResponse, ProduceEntryResult } from './produce-request.ts';
 import type { PartitionQueue, RecordAccumulator } from './record-accumulator.ts';
 
 export interface SenderConfig {

@@ -31,26 +31,13 @@
 
 import type { FastifyInstance } from 'fastify';
 import { MiniKafkaError, isMiniKafkaError } from '../../../common/errors.ts';
+import { PRODUCE_BATCHES_MEDIA_TYPE, parseProduceBatches } from '../../../common/produce-batches.ts';
 import type { ProduceResult } from '../../core/broker-core.ts';
 import { MediaType, acceptContentTypes, negotiate, sendAs } from '../content-types.ts';
 import { errorBody } from '../error-handler.ts';
 import type { ErrorBody } from '../error-handler.ts';
 import type { HttpContext } from '../http-context.ts';
 import { acksQuery, toAcks } from '../schemas.ts';
-
-export const PRODUCE_BATCHES_MEDIA_TYPE = 'application/vnd.minikafka.produce-batches';
-
-/** entryCount. */
-const REQUEST_HEADER_BYTES = 4;
-/** topicLength, partition, batchLength around an entry's topic and batch. */
-const ENTRY_FRAME_BYTES = 2 + 4 + 4;
-
-export interface ProduceEntry {
-  readonly topic: string;
-  readonly partition: number;
-  /** A view into the request body. */
-  readonly batch: Buffer;
-}
 
 interface EntryResult {
   topic: string;
@@ -103,38 +90,6 @@ export function registerProduceBatchesRoutes(app: FastifyInstance, { core }: Htt
       return sendAs(reply, answerAs, { results });
     },
   );
-}
-
-/** Splits the body into its entries, checking the whole frame first; throws INVALID_REQUEST naming the byte position. */
-export function parseProduceBatches(body: Buffer): ProduceEntry[] {
-  if (body.length < REQUEST_HEADER_BYTES) throw framingError(`the body has ${body.length} bytes; it needs at least ${REQUEST_HEADER_BYTES} for entryCount`, 0);
-  const entryCount = body.readInt32BE(0);
-  const maxEntries = Math.floor((body.length - REQUEST_HEADER_BYTES) / ENTRY_FRAME_BYTES);
-  if (entryCount < 1 || entryCount > maxEntries) {
-    throw framingError(`entryCount is ${entryCount}; it must be at least 1, and a body of ${body.length} bytes frames at most ${maxEntries} entries (${ENTRY_FRAME_BYTES} bytes each before topic and batch)`, 0);
-  }
-  const entries: ProduceEntry[] = new Array(entryCount);
-  let position = REQUEST_HEADER_BYTES;
-  for (let index = 0; index < entryCount; index++) {
-    if (position + ENTRY_FRAME_BYTES > body.length) throw framingError(`entry ${index} starts at byte ${position} but its frame needs ${ENTRY_FRAME_BYTES} bytes and ${body.length - position} remain`, position);
-    const topicLength = body.readInt16BE(position);
-    if (topicLength < 0 || position + 2 + topicLength + 8 > body.length) throw framingError(`entry ${index}: topicLength ${topicLength} at byte ${position} overruns the body`, position);
-    const topic = body.toString('utf8', position + 2, position + 2 + topicLength);
-    position += 2 + topicLength;
-    const partition = body.readInt32BE(position);
-    const batchLength = body.readInt32BE(position + 4);
-    position += 8;
-    if (partition < 0) throw framingError(`entry ${index}: partition ${partition} is negative`, position - 8);
-    if (batchLength < 0 || position + batchLength > body.length) throw framingError(`entry ${index}: batchLength ${batchLength} at byte ${position - 4} overruns the body`, position - 4);
-    entries[index] = { topic, partition, batch: body.subarray(position, position + batchLength) };
-    position += batchLength;
-  }
-  if (position !== body.length) throw framingError(`${body.length - position} bytes follow the last of the ${entryCount} entries`, position);
-  return entries;
-}
-
-function framingError(message: string, position: number): MiniKafkaError {
-  return new MiniKafkaError('INVALID_REQUEST', `produce-batches body: ${message}`, { position });
 }
 
 function succeeded(topic: string, result: ProduceResult, acks: number): EntryResult {

@@ -9,8 +9,7 @@
 import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { parseProduceBatches } from '../../../broker/http/routes/produce-batches.ts';
-import { encodeProduceBatches } from '../../../client/producer/produce-request.ts';
+import { encodeProduceBatches, parseProduceBatches } from '../../../common/produce-batches.ts';
 import { isMiniKafkaError } from '../../../common/errors.ts';
 import { decodeRecordBatch, encodeRecordBatch, iterateRecordBatches } from '../../../common/record-batch.ts';
 import type { HttpHarness } from './http-harness.ts';
@@ -142,7 +141,7 @@ describe('POST /produce', () => {
     expect(errorOf(await post(frame([{ topic: 't', partition: 0, batch: batchOf('a') }]), '?acks=2')).code).toBe('INVALID_REQUEST');
   });
 
-  test("the client's encoder and the route's parser agree on every entry", () => {
+  test('encodeProduceBatches() (common/, the SDK producer\'s) writes the grammar byte for byte, and parseProduceBatches() gives every entry back', () => {
     const entries = [
       { topic: 't', partition: 0, batch: batchOf('a') },
       { topic: 'ünïcode.topic', partition: 2_147_483_647, batch: batchOf('b', 'c') },
