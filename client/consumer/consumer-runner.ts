@@ -307,7 +307,9 @@ export class ConsumerRunner<K, V> {
     // the consumer stops on it, as on a failed fetch.
     if (item.bytes.length >= YIELD_BEFORE_DECODING_BYTES) {
       await new Promise((resolve) => setImmediate(resolve));
-      if (item.epoch !== part.epoch || part.isRevoked) return;
+      // Meanwhile stop(), a pause or a rebalance may have come: then these records are not handed
+      // out; the position stays, so they are fetched again if this member keeps the partition.
+      if (item.epoch !== part.epoch || part.isRevoked || part.isPaused || this.#isStopping || this.#membership.needsRejoin) return;
     }
     const { keyDeserializer, valueDeserializer } = this.#config;
     const messages = decodeFetch(item.bytes, part.topic, part.partition, item.fetchOffset, keyDeserializer, valueDeserializer).messages as ReadonlyArray<ConsumerMessage<K, V>>;
