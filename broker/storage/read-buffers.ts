@@ -5,8 +5,8 @@
  * Why: a consumer fetching at full speed asks for 1 MiB (max.partition.fetch.bytes) hundreds of
  * times a second. A fresh Buffer of that size lives outside V8's heap, and V8 answers fast growth
  * of such external memory with full mark-compact collections: measured here, one every 15 or so
- * 1 MiB fetches, about a third of the broker's time while a consumer read (bench/README.md,
- * "Where the consume time goes"). Kafka avoids the copy altogether with sendfile(2); Node cannot
+ * 1 MiB fetches, and the collector took 23 % of the broker's time while a consumer read
+ * (bench/README.md, "Consume"). Kafka avoids the copy altogether with sendfile(2); Node cannot
  * send a file range to a socket, so the broker reads into memory and instead keeps that memory.
  *
  * How: buffers are kept by capacity class, the powers of two from 64 KiB up. `acquire(size)` lends
