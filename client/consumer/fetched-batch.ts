@@ -14,11 +14,13 @@
  *   after the batch's last offset, not after its last record.
  *
  * `nextOffset` is where the next fetch starts: after the last offset of every batch seen, so a
- * fetch that only held control batches or emptied batches still moves forward.
+ * fetch that only held control batches or emptied batches still moves forward. nextFetchOffset
+ * finds it from the batch headers alone, so the fetch loop can send the next fetch before the
+ * runner decodes this answer (decodeFetch).
  *
- * Every batch's CRC is checked (forEachRecord validates as decodeRecordBatch does). A damaged batch or a value the deserializer
- * refuses is an error naming the topic, partition and offset; the consumer stops on it rather
- * than skip a record silently.
+ * Every batch's CRC is checked (forEachRecord validates as decodeRecordBatch does). A damaged
+ * batch or a value the deserializer refuses is an error naming the topic, partition and offset;
+ * the consumer stops on it rather than skip a record silently.
  */
 
 import { forEachRecord, iterateRecordBatches } from '../../common/record-batch.ts';
