@@ -20,6 +20,7 @@
  */
 
 import type { Command } from 'commander';
+import type { Admin } from '../client/admin/admin.ts';
 import type { MiniKafka } from '../client/client.ts';
 import { MiniKafkaClientError } from '../client/errors.ts';
 import { CliUserError } from './cli-errors.ts';
@@ -75,6 +76,17 @@ export async function withBrokerErrors<T>(brokerUrl: string, work: () => Promise
     return await work();
   } catch (error) {
     throw toCliError(error, brokerUrl);
+  }
+}
+
+/** Runs `work` with an admin client of the broker the options name, with withBrokerErrors, and closes it. */
+export async function withAdmin<T>(options: BrokerOptions, work: (admin: Admin) => Promise<T>): Promise<T> {
+  const client = await connectClient(options);
+  const admin = client.admin();
+  try {
+    return await withBrokerErrors(resolveBrokerUrl(options), () => work(admin));
+  } finally {
+    await admin.close();
   }
 }
 

@@ -13,6 +13,7 @@ import { DEFAULT_DATA_DIR } from '../broker/config/config-definitions.ts';
 import { parseConfigArg } from '../broker/config/broker-config.ts';
 import { createBrokerLogger, startBroker } from '../broker/broker.ts';
 import type { CliContext } from './cli-io.ts';
+import { collect } from './option-parsers.ts';
 
 export const DEFAULT_HTTP_PORT = 8082;
 export const DEFAULT_KAFKA_PORT = 9092;
@@ -90,10 +91,6 @@ async function runBroker(options: StartOptions, context: CliContext): Promise<vo
     process.on('SIGINT', () => stop('SIGINT'));
     process.on('SIGTERM', () => stop('SIGTERM'));
   });
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
 }
 
 function parsePort(value: string): number {

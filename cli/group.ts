@@ -16,9 +16,9 @@
  */
 
 import type { Command } from 'commander';
-import type { Admin, GroupDescription, ResetTarget } from '../client/admin/admin.ts';
+import type { GroupDescription, ResetTarget } from '../client/admin/admin.ts';
 import type { BrokerOptions } from './broker-client.ts';
-import { addBrokerOption, connectClient, resolveBrokerUrl, withBrokerErrors } from './broker-client.ts';
+import { addBrokerOption, withAdmin } from './broker-client.ts';
 import { CliUserError } from './cli-errors.ts';
 import type { CliContext } from './cli-io.ts';
 import { EXIT_USAGE } from './cli-io.ts';
@@ -109,16 +109,6 @@ export function registerGroup(program: Command, context: CliContext): void {
     .action(async (groupId: string, _options: unknown, command: Command) => {
       await resetOffsets(groupId, command.optsWithGlobals<ResetOptions>(), context);
     });
-}
-
-async function withAdmin<T>(options: BrokerOptions, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const client = await connectClient(options);
-  const admin = client.admin();
-  try {
-    return await withBrokerErrors(resolveBrokerUrl(options), () => work(admin));
-  } finally {
-    await admin.close();
-  }
 }
 
 export async function listGroups(options: GroupCommandOptions, context: CliContext): Promise<void> {

@@ -14,7 +14,7 @@
 
 import type { Command } from 'commander';
 import type { BrokerOptions } from './broker-client.ts';
-import { addBrokerOption, connectClient, resolveBrokerUrl, withBrokerErrors } from './broker-client.ts';
+import { addBrokerOption, withAdmin } from './broker-client.ts';
 import { CliUserError } from './cli-errors.ts';
 import type { CliContext } from './cli-io.ts';
 import { EXIT_USAGE } from './cli-io.ts';
@@ -64,13 +64,11 @@ export async function printOffsets(topic: string, options: OffsetsOptions, conte
       throw new CliUserError(`--time: ${(error as Error).message}`, EXIT_USAGE);
     }
   }
-  const client = await connectClient(options);
-  const admin = client.admin();
-  const result = await withBrokerErrors(resolveBrokerUrl(options), async () => {
+  const result = await withAdmin(options, async (admin) => {
     const ends = await admin.fetchTopicOffsets(topic);
     const atTime = time !== null && typeof time === 'object' ? await admin.fetchTopicOffsetsByTimestamp(topic, time.timestampMs) : null;
     return { ends, atTime };
-  }).finally(() => admin.close());
+  });
 
   const selected = (partition: number): boolean => options.partition === undefined || options.partition === partition;
   if (options.partition !== undefined && !result.ends.some((p) => p.partition === options.partition)) {

@@ -11,10 +11,10 @@
 
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import type { Admin, TopicDescription } from '../client/admin/admin.ts';
+import type { TopicDescription } from '../client/admin/admin.ts';
 import { BrokerError } from '../client/errors.ts';
 import type { BrokerOptions } from './broker-client.ts';
-import { addBrokerOption, connectClient, resolveBrokerUrl, withBrokerErrors } from './broker-client.ts';
+import { addBrokerOption, withAdmin } from './broker-client.ts';
 import { CliUserError } from './cli-errors.ts';
 import type { CliContext } from './cli-io.ts';
 import { EXIT_USAGE } from './cli-io.ts';
@@ -104,16 +104,6 @@ export function registerTopic(program: Command, context: CliContext): void {
     .action(async (name: string, _options: unknown, command: Command) => {
       await deleteTopic(name, command.optsWithGlobals<DeleteOptions>(), context);
     });
-}
-
-async function withAdmin<T>(options: BrokerOptions, work: (admin: Admin) => Promise<T>): Promise<T> {
-  const client = await connectClient(options);
-  const admin = client.admin();
-  try {
-    return await withBrokerErrors(resolveBrokerUrl(options), () => work(admin));
-  } finally {
-    await admin.close();
-  }
 }
 
 export async function createTopic(name: string, options: CreateOptions, context: CliContext): Promise<void> {
