@@ -14,9 +14,10 @@ import { startBroker } from '../../broker/broker.ts';
 import type { CliContext } from '../../cli/cli-io.ts';
 import type { ConsumeOptions } from '../../cli/consume.ts';
 import { consume } from '../../cli/consume.ts';
-import { runCli } from '../../cli/main.ts';
 import { formatRecordJson, formatRecordText } from '../../cli/record-format.ts';
 import type { ConsumedRecord } from '../../cli/record-format.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 const cliMain = path.resolve(import.meta.dirname, '../../cli/main.ts');
 let broker: RunningBroker;
@@ -29,11 +30,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli([...args, '--broker', broker.url], { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function run(...args: string[]): Promise<CliRun> {
+  return runCapturing([...args, '--broker', broker.url]);
 }
 
 async function createTopic(topic: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {

@@ -23,9 +23,10 @@ import { ManualClock } from '../../broker/storage/clock.ts';
 import { INDEX_SUFFIX, LOG_SUFFIX, TIME_INDEX_SUFFIX, offsetFileName, parseSegmentFileName } from '../../broker/storage/file-names.ts';
 import { CleanupPolicyBits, resolveLogConfig } from '../../broker/storage/log-config.ts';
 import { LogManager } from '../../broker/storage/log-manager.ts';
-import { runCli } from '../../cli/main.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
 import { testTopicConfigs } from '../helpers/test-topic-configs.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 const T = 1_700_000_000_000;
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -94,11 +95,8 @@ async function writeSegments(): Promise<Written> {
   return { partitionDir, appended, segments };
 }
 
-async function dumpLog(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli(['dump-log', ...args], { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function dumpLog(...args: string[]): Promise<CliRun> {
+  return runCapturing(['dump-log', ...args]);
 }
 
 interface OffsetsTopicJson {

@@ -10,7 +10,8 @@ import { startBroker } from '../../broker/broker.ts';
 import type { CliContext } from '../../cli/cli-io.ts';
 import { consume } from '../../cli/consume.ts';
 import { parseTopicScope, resetTarget } from '../../cli/group.ts';
-import { runCli } from '../../cli/main.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 let broker: RunningBroker;
 
@@ -42,11 +43,8 @@ async function committed(group: string): Promise<Record<number, number>> {
   return Object.fromEntries(body.offsets.filter((o) => o.offset >= 0).map((o) => [o.partition, o.offset]));
 }
 
-async function run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli([...args, '--broker', broker.url], { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function run(...args: string[]): Promise<CliRun> {
+  return runCapturing([...args, '--broker', broker.url]);
 }
 
 function rows(stdout: string): string[][] {

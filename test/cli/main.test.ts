@@ -16,15 +16,14 @@ import { CliUserError, describeError } from '../../cli/cli-errors.ts';
 import type { CliContext } from '../../cli/cli-io.ts';
 import { buildProgram, runCli } from '../../cli/main.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 const execFileAsync = promisify(execFile);
 
-async function run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli(args, { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function run(...args: string[]): Promise<CliRun> {
+  return runCapturing(args);
 }
 
 function expectOneErrorLine(stderr: string, pattern: RegExp): void {

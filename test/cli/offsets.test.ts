@@ -6,8 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../broker/broker.ts';
 import { startBroker } from '../../broker/broker.ts';
-import { runCli } from '../../cli/main.ts';
 import { parseOffsetTime } from '../../cli/offsets.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 let broker: RunningBroker;
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -26,11 +27,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function offsets(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli(['offsets', ...args, '--broker', broker.url], { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function offsets(...args: string[]): Promise<CliRun> {
+  return runCapturing(['offsets', ...args, '--broker', broker.url]);
 }
 
 describe('minikafka offsets', () => {

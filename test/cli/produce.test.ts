@@ -15,12 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../broker/broker.ts';
 import { startBroker } from '../../broker/broker.ts';
 import { CsvRowReader, CsvSyntaxError, formatCsvRow } from '../../cli/csv-row-reader.ts';
-import { runCli } from '../../cli/main.ts';
 import { InputLineError, createInputParser } from '../../cli/produce-input.ts';
 import { ProgressBar, formatBytes, formatCount, formatDuration, formatProgress } from '../../cli/progress-bar.ts';
 import { partitionForKey } from '../../common/murmur2.ts';
 import { readRecords } from '../client/client-harness.ts';
 import { makeTempDir } from '../helpers/temp-dir.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 const cliMain = path.resolve(import.meta.dirname, '../../cli/main.ts');
 const execFileAsync = promisify(execFile);
@@ -35,11 +36,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli(args, { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function run(...args: string[]): Promise<CliRun> {
+  return runCapturing(args);
 }
 
 /** `minikafka produce TOPIC --file <a file holding text> ARGS…` against the test broker. */

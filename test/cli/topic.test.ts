@@ -9,8 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningBroker } from '../../broker/broker.ts';
 import { startBroker } from '../../broker/broker.ts';
 import { BROKER_ENV_VARIABLE, DEFAULT_BROKER_URL, resolveBrokerUrl } from '../../cli/broker-client.ts';
-import { runCli } from '../../cli/main.ts';
 import { formatTable } from '../../cli/table.ts';
+import type { CliRun } from './cli-harness.ts';
+import { runCapturing } from './cli-harness.ts';
 
 let broker: RunningBroker;
 
@@ -22,11 +23,8 @@ afterAll(async () => {
   await broker.close();
 });
 
-async function run(...args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const exitCode = await runCli(args, { writeOut: (text) => void (stdout += text), writeErr: (text) => void (stderr += text) });
-  return { exitCode, stdout, stderr };
+function run(...args: string[]): Promise<CliRun> {
+  return runCapturing(args);
 }
 
 /** The command, against the test's broker. */
