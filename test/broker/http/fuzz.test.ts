@@ -6,14 +6,12 @@
 
 import fs from 'node:fs';
 import fc from 'fast-check';
-import type { LightMyRequestResponse } from 'fastify';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { errorCatalogue } from '../../../common/errors.ts';
 import { isValidTopicName } from '../../../common/topic-name.ts';
 import { encodeRecordBatch } from '../../../common/record-batch.ts';
 import type { HttpHarness } from './http-harness.ts';
-import { BINARY_V2, JSON_V2, MSGPACK, RECORD_BATCH, startHarness } from './http-harness.ts';
+import { BINARY_V2, JSON_V2, MSGPACK, RECORD_BATCH, expectHandled, startHarness } from './http-harness.ts';
 
 const RUNS = 150;
 const packr = new Packr({ useRecords: false });
@@ -26,17 +24,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await h.close();
 });
-
-/** A success, or a 4xx in the one error shape with a catalogue code that belongs to that status. */
-function expectHandled(response: LightMyRequestResponse): void {
-  if (response.statusCode < 400) return;
-  expect(response.statusCode, response.body).toBeLessThan(500);
-  const body = JSON.parse(response.body) as { code: keyof typeof errorCatalogue; error_code: number; message: string; retriable: boolean };
-  expect(Object.keys(errorCatalogue)).toContain(body.code);
-  expect(errorCatalogue[body.code].httpStatus).toBe(response.statusCode);
-  expect(body.error_code).toBe(errorCatalogue[body.code].restCode);
-  expect(typeof body.message).toBe('string');
-}
 
 /** The broker still answers health checks and takes a produce. */
 async function expectStillServing(): Promise<void> {

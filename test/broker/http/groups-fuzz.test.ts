@@ -14,11 +14,10 @@ import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { Packr } from 'msgpackr';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { errorCatalogue } from '../../../common/errors.ts';
 import { encodeAssignment, encodeSubscription } from '../../../broker/groups/consumer-protocol.ts';
 import type { GroupHarness } from './groups-harness.ts';
 import { SESSION_TIMEOUT_MS, commit, join, post, startGroupHarness, sync, untilMembers } from './groups-harness.ts';
-import { MSGPACK } from './http-harness.ts';
+import { MSGPACK, expectHandled } from './http-harness.ts';
 
 const RUNS = 200;
 const packr = new Packr({ useRecords: false });
@@ -43,17 +42,6 @@ async function settle(pending: Promise<LightMyRequestResponse>): Promise<LightMy
   }
   expect(isSettled, 'a group call stayed parked').toBe(true);
   return pending;
-}
-
-/** A success, or a 4xx in the one error shape with a catalogue code that belongs to that status. */
-function expectHandled(response: LightMyRequestResponse): void {
-  if (response.statusCode < 400) return;
-  expect(response.statusCode, response.body).toBeLessThan(500);
-  const body = JSON.parse(response.body) as { code: keyof typeof errorCatalogue; error_code: number; message: string; retriable: boolean };
-  expect(Object.keys(errorCatalogue)).toContain(body.code);
-  expect(errorCatalogue[body.code].httpStatus).toBe(response.statusCode);
-  expect(body.error_code).toBe(errorCatalogue[body.code].restCode);
-  expect(typeof body.message).toBe('string');
 }
 
 /** A new group goes through join, sync, commit and describe as if nothing had happened. */

@@ -14,6 +14,8 @@ import type { HttpLimits } from '../../../broker/http/app.ts';
 import { buildHttpApp } from '../../../broker/http/app.ts';
 import type { BrokerMetrics } from '../../../broker/metrics.ts';
 import { createBrokerMetrics } from '../../../broker/metrics.ts';
+import { expect } from 'vitest';
+import { errorCatalogue } from '../../../common/errors.ts';
 import { testTopicConfigs } from '../../helpers/test-topic-configs.ts';
 
 export interface HttpHarness {
@@ -80,6 +82,17 @@ export function errorOf(response: LightMyRequestResponse | { statusCode: number;
     throw new Error(`not an error body: ${response.body}`);
   }
   return body;
+}
+
+/** A success, or a 4xx in the one error shape with a catalogue code that belongs to that status (the fuzz tests' check). */
+export function expectHandled(response: LightMyRequestResponse): void {
+  if (response.statusCode < 400) return;
+  expect(response.statusCode, response.body).toBeLessThan(500);
+  const body = JSON.parse(response.body) as { code: keyof typeof errorCatalogue; error_code: number; message: string; retriable: boolean };
+  expect(Object.keys(errorCatalogue)).toContain(body.code);
+  expect(errorCatalogue[body.code].httpStatus).toBe(response.statusCode);
+  expect(body.error_code).toBe(errorCatalogue[body.code].restCode);
+  expect(typeof body.message).toBe('string');
 }
 
 export const JSON_V2 = 'application/vnd.kafka.json.v2+json';
