@@ -36,7 +36,7 @@ import { deleteHorizonMsOf } from '../broker/storage/cleaned-batch.ts';
 import { parsePartitionDirName } from '../broker/storage/file-names.ts';
 import { CONSUMER_PROTOCOL_TYPE, decodeAssignment, decodeSubscription } from '../broker/groups/consumer-protocol.ts';
 import type { TopicPartitions } from '../broker/groups/consumer-protocol.ts';
-import type { GroupMemberSnapshot } from '../broker/groups/group-snapshot.ts';
+import type { GroupMemberSnapshot, MemberIdentity } from '../broker/groups/group-snapshot.ts';
 import type { OffsetsTopicKey } from '../broker/groups/offsets-topic-records.ts';
 import { OFFSETS_TOPIC, decodeGroupMetadataValue, decodeOffsetCommitValue, decodeOffsetsTopicKey } from '../broker/groups/offsets-topic-records.ts';
 import { displayBytes } from './display-bytes.ts';
@@ -108,13 +108,7 @@ export interface GroupMetadataValueReport {
   readonly members: readonly GroupMemberReport[];
 }
 
-export interface GroupMemberReport {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly rebalanceTimeoutMs: number;
-  readonly sessionTimeoutMs: number;
+export interface GroupMemberReport extends MemberIdentity {
   /** The topics of the member's consumer-protocol Subscription; null for another protocol type or bytes that do not decode. */
   readonly subscribedTopics: readonly string[] | null;
   /** The partitions of its consumer-protocol Assignment; null as for subscribedTopics. */

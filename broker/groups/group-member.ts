@@ -10,15 +10,10 @@
 
 import assert from 'node:assert';
 import type { Deferred } from './deferred.ts';
+import type { MemberIdentity } from './group-snapshot.ts';
 import type { GroupProtocol, JoinGroupResult, SyncGroupResult } from './group-requests.ts';
 
-export interface GroupMemberInit {
-  readonly memberId: string;
-  readonly groupInstanceId: string | null;
-  readonly clientId: string;
-  readonly clientHost: string;
-  readonly rebalanceTimeoutMs: number;
-  readonly sessionTimeoutMs: number;
+export interface GroupMemberInit extends MemberIdentity {
   readonly protocolType: string;
   readonly protocols: readonly GroupProtocol[];
   readonly assignment?: Buffer;

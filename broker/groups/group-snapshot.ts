@@ -18,13 +18,17 @@
 
 export type PersistedGroupState = 'Empty' | 'Stable' | 'Dead';
 
-export interface GroupMemberSnapshot {
+/** Who a member is and its timeouts: what JoinGroup states and GroupMetadataValue keeps of it. */
+export interface MemberIdentity {
   readonly memberId: string;
   readonly groupInstanceId: string | null;
   readonly clientId: string;
   readonly clientHost: string;
   readonly rebalanceTimeoutMs: number;
   readonly sessionTimeoutMs: number;
+}
+
+export interface GroupMemberSnapshot extends MemberIdentity {
   /** The member's Subscription bytes for the group's protocolName. */
   readonly subscription: Buffer;
   /** The member's Assignment bytes (empty when it got none). */
