@@ -3,9 +3,11 @@
  * produce path (idempotence, LogAppendTime, compacted topics, acks) and the fetch path (long poll).
  *
  * Produce, in order, with no `await` before the append so appends never interleave:
- *   producer-state check (a duplicate returns its original offsets, nothing is written) →
- *   topic rules → log.append (validates CRC and framing, assigns offsets) → producer-state update →
- *   for acks ≠ 0, wait for the fsync if the flush policy asked for one.
+ *   one validation pass (CRC, framing, every record; on a compacted topic it also notes records
+ *   without a key) → producer-state check (a duplicate returns its original offsets, nothing is
+ *   written) → topic rules (keys on a compacted topic, LogAppendTime) → log.appendValidated
+ *   (assigns offsets) → producer-state update → for acks ≠ 0, wait for the fsync if the flush
+ *   policy asked for one.
  *
  * acks on one broker: the leader is the only replica, so the high watermark is the log end
  * offset right after the append, and acks=1 and acks=all acknowledge at the same moment: after
@@ -16,7 +18,7 @@
 import path from 'node:path';
 import { MiniKafkaError } from '../../common/errors.ts';
 import type { RecordBatchHeader } from '../../common/record-batch.ts';
-import { TimestampType, decodeRecordBatch, setLogAppendTime, validateRecordBatch } from '../../common/record-batch.ts';
+import { TimestampType, forEachRecord, setLogAppendTime, validateRecordBatch } from '../../common/record-batch.ts';
 import type { Clock } from '../storage/clock.ts';
 import type { FileIo } from '../storage/file-io.ts';
 import { readWholeFile, writeFileAtomic } from '../storage/file-io.ts';
@@ -54,6 +56,8 @@ export interface FetchResult {
   readonly bytes: Buffer;
   readonly highWatermark: number;
   readonly logStartOffset: number;
+  /** How many records the batches in `bytes` hold. */
+  readonly recordCount: number;
   /**
    * Gives `bytes` back to the pool they were read into (read-buffers.ts); call it once nothing
    * reads them any more (an HTTP answer: on its `finish`), or never. Does nothing without a pool.
@@ -104,12 +108,17 @@ export class Partition {
       throw new MiniKafkaError('NOT_ENOUGH_REPLICAS', `acks=all needs ${this.#rules.minInsyncReplicas} in-sync replicas (min.insync.replicas) but this broker is the only one`, { ...context, minInsyncReplicas: this.#rules.minInsyncReplicas });
     }
     // Validate first (CRC, framing), as Kafka does: a damaged retry must not pass as a duplicate.
-    const header = validateRecordBatch(batch, 0);
+    // A compacted topic also needs every record's key: the same pass over the records notes a
+    // missing one, refused below (after the duplicate check, as before).
+    let hasNullKey = false;
+    const header = this.#rules.isCompacted
+      ? forEachRecord(batch, 0, (_offset, _timestamp, key) => void (hasNullKey ||= key === null), { offsetDeltas: 'contiguous' })
+      : validateRecordBatch(batch, 0);
     const check = this.#producers.check(header, context);
     if (check.isDuplicate) {
       return { partition: this.index, baseOffset: check.batch.baseOffset, lastOffset: check.batch.lastOffset, recordCount: header.recordCount, sizeBytes: batch.length, logAppendTimeMs: -1, logStartOffset: this.log.logStartOffset, isDuplicate: true };
     }
-    if (this.#rules.isCompacted) rejectNullKeys(batch, context);
+    if (hasNullKey) throw new MiniKafkaError('INVALID_RECORD', `compacted topic ${this.topic} does not accept records without a key`, context);
     let logAppendTimeMs = -1;
     let validated = header;
     if (this.#rules.isLogAppendTime) {
@@ -146,7 +155,7 @@ export class Partition {
     }
     const bytes = read?.bytes ?? EMPTY;
     const release = buffers === undefined || read === null ? NOTHING_TO_RELEASE : (): void => buffers.release(bytes);
-    return { bytes, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, release };
+    return { bytes, highWatermark: this.log.highWatermark, logStartOffset: this.log.logStartOffset, recordCount: read?.recordCount ?? 0, release };
   }
 
   /** Ends every long poll at once (topic deleted, broker stopping). */
@@ -187,14 +196,6 @@ export class Partition {
 }
 
 /** Kafka rejects records without a key on compacted topics: compaction keeps the latest value per key. */
-function rejectNullKeys(batch: Buffer, context: Record<string, unknown>): void {
-  for (const record of decodeRecordBatch(batch).records) {
-    if (record.key === null) {
-      throw new MiniKafkaError('INVALID_RECORD', `compacted topic ${String(context.topic)} does not accept records without a key`, context);
-    }
-  }
-}
-
 function listSnapshots(io: FileIo, dir: string): number[] {
   return io
     .readdir(dir)
