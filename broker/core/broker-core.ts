@@ -14,7 +14,7 @@
 import { MiniKafkaError, isMiniKafkaError } from '../../common/errors.ts';
 import { partitionForKey } from '../../common/murmur2.ts';
 import type { RecordInput } from '../../common/record-batch.ts';
-import { encodeRecordBatch, iterateRecordBatches } from '../../common/record-batch.ts';
+import { encodeRecordBatch } from '../../common/record-batch.ts';
 import type { Clock } from '../storage/clock.ts';
 import { systemClock } from '../storage/clock.ts';
 import type { FileIo } from '../storage/file-io.ts';
@@ -231,11 +231,7 @@ export class BrokerCore {
     this.#assertRunning();
     const maxWaitMs = this.#isClosing ? 0 : request.maxWaitMs;
     const result = await this.topics.partition(topic, partition).fetch(request.offset, request.maxBytes, maxWaitMs, request.signal, this.#readBuffers);
-    if (result.bytes.length > 0) {
-      let records = 0;
-      for (const { header } of iterateRecordBatches(result.bytes)) records += header.recordCount;
-      this.#traffic.fetched(topic, records, result.bytes.length);
-    }
+    if (result.bytes.length > 0) this.#traffic.fetched(topic, result.recordCount, result.bytes.length);
     return result;
   }
 

@@ -22,6 +22,7 @@ import path from 'node:path';
 import type { DecodedRecord, RecordBatchHeader } from '../../common/record-batch.ts';
 import { TimestampType, decodeRecordBatch, isCrcValid } from '../../common/record-batch.ts';
 import { MiniKafkaError } from '../../common/errors.ts';
+import { HeaderPosition } from '../../common/record-batch-header.ts';
 import { BatchScanner } from './batch-scanner.ts';
 import type { ScannedBatch } from './batch-scanner.ts';
 import type { FileIo } from './file-io.ts';
@@ -53,6 +54,8 @@ export interface SegmentRead {
   readonly bytes: Buffer;
   readonly firstOffset: number;
   readonly lastOffset: number;
+  /** The records the batches in `bytes` hold (their headers' recordCount), for the metrics. */
+  readonly recordCount: number;
 }
 
 export interface FoundBatch {
@@ -246,16 +249,18 @@ export class LogSegment {
     // Keep whole batches below maxOffset; the chunk may end inside one.
     let end = 0;
     let lastOffset = first.header.lastOffset;
+    let recordCount = 0;
     while (end + 12 <= readBytes) {
       const sizeBytes = 12 + buffer.readInt32BE(end + 8);
       if (end + sizeBytes > readBytes) break;
       const batchLastOffset = readBaseOffset(buffer, end) + buffer.readInt32BE(end + 23);
       if (batchLastOffset >= maxOffset) break;
       lastOffset = batchLastOffset;
+      recordCount += buffer.readInt32BE(end + HeaderPosition.recordCount);
       end += sizeBytes;
     }
     assert(end > 0, 'the first batch is always whole');
-    return { position: first.position, bytes: buffer.subarray(0, end), firstOffset: first.header.baseOffset, lastOffset };
+    return { position: first.position, bytes: buffer.subarray(0, end), firstOffset: first.header.baseOffset, lastOffset, recordCount };
   }
 
   /**
