@@ -10,6 +10,7 @@
 import type { Figure } from '../benchmark.ts';
 import { figureOf } from '../benchmark.ts';
 import { consumeRound, e2eLatencyRun, latencyFigures, produceRound } from './drivers.ts';
+import type { ProduceRound } from './drivers.ts';
 import type { StreamClient } from './stream-client.ts';
 import type { ComparisonMeasurement, CompareContext, SystemName, WorkloadName } from './workload.ts';
 import { VALUE_BYTES, formatCount, recordSettings } from './workload.ts';
@@ -66,6 +67,11 @@ function roundsSetting(context: CompareContext): string {
 
 /** produce or produce-fsync: a warm-up, then the rounds, all appended to `stream`. */
 export async function measureProduce(client: StreamClient, stream: string, row: RowSpec, context: CompareContext): Promise<ComparisonMeasurement> {
+  return produceMeasurement(row, await produceRounds(client, stream, row, context), context);
+}
+
+/** The warm-up and the rounds of measureProduce; `beforeEachRound` runs just before each round starts (unmeasured). */
+export async function produceRounds(client: StreamClient, stream: string, row: RowSpec, context: CompareContext, beforeEachRound?: () => void): Promise<ProduceRound[]> {
   const { sizes } = context;
   await client.createStream(stream);
   context.progress(`${row.caseName}: warm-up, ${formatCount(sizes.warmupRecordCount)} records`);
@@ -73,8 +79,15 @@ export async function measureProduce(client: StreamClient, stream: string, row: 
   const rounds = [];
   for (let round = 0; round < sizes.rounds; round++) {
     context.progress(`${row.caseName}: round ${round + 1} of ${sizes.rounds}, ${formatCount(sizes.recordCount)} records`);
+    beforeEachRound?.();
     rounds.push(await produceRound(client, stream, sizes.recordCount, sizes));
   }
+  return rounds;
+}
+
+/** The row of produce rounds: throughput and latency figures, with the settings that go with them. */
+export function produceMeasurement(row: RowSpec, rounds: readonly ProduceRound[], context: CompareContext): ComparisonMeasurement {
+  const { sizes } = context;
   const figures = [
     figureOf('records/s', rounds.map((r) => r.recordCount / (r.elapsedMs / 1000))),
     figureOf('MB/s', rounds.map((r) => r.bytes / 1e6 / (r.elapsedMs / 1000))),

@@ -22,8 +22,7 @@ import { MiniKafka } from '../../client/client.ts';
 import type { Admin } from '../../client/admin/admin.ts';
 import type { Producer } from '../../client/producer/producer.ts';
 import type { RowSpec } from './measure.ts';
-import { attempt, comparisonMeasurement, measureConsume, measureE2eLatency, measureProduce, runOrMarkNotRun } from './measure.ts';
-import { latencyFigures, produceRound } from './drivers.ts';
+import { attempt, measureConsume, measureE2eLatency, measureProduce, produceMeasurement, produceRounds, runOrMarkNotRun } from './measure.ts';
 import type { ProduceRound } from './drivers.ts';
 import { figureOf } from '../benchmark.ts';
 import { GrowingFile } from '../limits/raw-disk.ts';
@@ -33,7 +32,7 @@ import { answersWith, startServer } from './setup.ts';
 import type { GroupReader, StreamClient } from './stream-client.ts';
 import type { ComparisonMeasurement, CompareContext, SystemBench } from './workload.ts';
 import { encodeBatchOfBytes } from '../workload.ts';
-import { VALUE_BYTES, formatCount, recordSettings } from './workload.ts';
+import { VALUE_BYTES, formatCount } from './workload.ts';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -250,37 +249,27 @@ export const minikafka: SystemBench = {
  * raw append's MB/s and the broker's share of it, per round, as medians.
  */
 async function measureBesideRawAppend(raw: RawBatchClient, stream: string, row: RowSpec, context: CompareContext): Promise<ComparisonMeasurement> {
-  const { sizes } = context;
-  await raw.createStream(stream);
-  await produceRound(raw, stream, sizes.warmupRecordCount, sizes);
+  const bytes = (context.sizes.recordCount / raw.recordCount) * raw.batch.length;
   const file = new GrowingFile();
-  const brokerRounds: Array<ProduceRound & { readonly batchBytes: number }> = [];
   const diskRounds: AppendRound[] = [];
+  let rounds: ProduceRound[];
   try {
-    for (let round = 0; round < sizes.rounds; round++) {
-      const bytes = (sizes.recordCount / raw.recordCount) * raw.batch.length;
-      context.progress(`${row.caseName}: round ${round + 1} of ${sizes.rounds}: ${formatCount(bytes)} B to a growing file, then to the broker`);
-      diskRounds.push(file.append(raw.batch, bytes));
-      brokerRounds.push({ ...(await produceRound(raw, stream, sizes.recordCount, sizes)), batchBytes: bytes });
-    }
+    rounds = await produceRounds(raw, stream, row, context, () => diskRounds.push(file.append(raw.batch, bytes)));
   } finally {
     file.remove();
   }
-  const mbPerSec = (bytes: number, elapsedMs: number): number => bytes / 1e6 / (elapsedMs / 1000);
-  return comparisonMeasurement(row, [
-    figureOf('records/s', brokerRounds.map((r) => r.recordCount / (r.elapsedMs / 1000))),
-    figureOf('MB/s', brokerRounds.map((r) => (r.recordCount * VALUE_BYTES) / 1e6 / (r.elapsedMs / 1000))),
-    ...latencyFigures(brokerRounds.map((r) => r.latencies)),
-    figureOf('batch MB/s', brokerRounds.map((r) => mbPerSec(r.batchBytes, r.elapsedMs))),
-    figureOf('raw append MB/s', diskRounds.map((r) => mbPerSec(r.bytes, r.elapsedMs))),
-    figureOf('% of raw append', brokerRounds.map((r, i) => (100 * mbPerSec(r.batchBytes, r.elapsedMs)) / mbPerSec(diskRounds[i].bytes, diskRounds[i].elapsedMs))),
-  ], {
-    ...recordSettings(sizes.recordCount),
-    rounds: sizes.rounds === 1 ? '1' : `${sizes.rounds} (median [min–max])`,
-    'warm-up': `${formatCount(sizes.warmupRecordCount)} records`,
-    latency: 'per record, send() to its acknowledgement',
-    'raw append': 'each round, just before it: the same bytes in 1 MiB writeSync() calls to a file that only grows (no fsync), on the same filesystem',
-  });
+  const mbPerSec = (elapsedMs: number): number => bytes / 1e6 / (elapsedMs / 1000);
+  const measurement = produceMeasurement(row, rounds, context);
+  return {
+    ...measurement,
+    figures: [
+      ...measurement.figures,
+      figureOf('batch MB/s', rounds.map((r) => mbPerSec(r.elapsedMs))),
+      figureOf('raw append MB/s', diskRounds.map((r) => mbPerSec(r.elapsedMs))),
+      figureOf('% of raw append', rounds.map((r, i) => (100 * diskRounds[i].elapsedMs) / r.elapsedMs)),
+    ],
+    settings: { ...measurement.settings, 'raw append': 'each round, just before it: the same bytes in 1 MiB writeSync() calls to a file that only grows (no fsync), on the same filesystem' },
+  };
 }
 
 function formatBatchBytes(bytes: number): string {
