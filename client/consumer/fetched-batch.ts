@@ -72,7 +72,6 @@ export function decodeFetch<K, V>(
 ): DecodedFetch<K, V> {
   const messages: Array<ConsumerMessage<K, V>> = [];
   let nextOffset = fetchOffset;
-  const timestamps = new TimestampStrings();
   try {
     for (const { position, header } of iterateRecordBatches(bytes)) {
       if (header.lastOffset < fetchOffset) continue;
@@ -84,7 +83,7 @@ export function decodeFetch<K, V>(
           topic,
           partition,
           offset: String(offset),
-          timestamp: timestamps.of(timestamp),
+          timestamp: String(timestamp),
           key: key === null ? null : deserialize(keyDeserializer, key, 'key', topic, partition, offset),
           value: value === null ? null : deserialize(valueDeserializer, value, 'value', topic, partition, offset),
           headers: headers.length === 0 ? {} : toHeaders(headers),
@@ -103,23 +102,6 @@ function undecodable(error: unknown, topic: string, partition: number, fetchOffs
   return new MiniKafkaClientError(typeof code === 'string' ? code : 'CORRUPT_MESSAGE', `topic ${topic} partition ${partition}: the fetch at offset ${fetchOffset} holds a batch that does not decode: ${(error as Error).message}`, {
     retriable: false, cause: error, details: { topic, partition, offset: fetchOffset },
   });
-}
-
-/**
- * The records of a batch mostly share their millisecond (a producer fills a batch within
- * linger.ms), so the last timestamp's string is kept rather than formatted again for each record.
- */
-class TimestampStrings {
-  #last = Number.NaN;
-  #lastString = '';
-
-  of(timestamp: number): string {
-    if (timestamp !== this.#last) {
-      this.#last = timestamp;
-      this.#lastString = String(timestamp);
-    }
-    return this.#lastString;
-  }
 }
 
 function deserialize<T>(deserializer: Deserializer<T>, bytes: Buffer | null, field: 'key' | 'value', topic: string, partition: number, offset: number): T | null {
