@@ -84,9 +84,9 @@ export function decodeFetch<K, V>(
           partition,
           offset: String(offset),
           timestamp: String(timestamp),
-          key: key === null ? null : deserialize(keyDeserializer, key, 'key', topic, partition, offset),
-          value: value === null ? null : deserialize(valueDeserializer, value, 'value', topic, partition, offset),
-          headers: headers.length === 0 ? {} : toHeaders(headers),
+          key: deserialize(keyDeserializer, key, 'key', topic, partition, offset),
+          value: deserialize(valueDeserializer, value, 'value', topic, partition, offset),
+          headers: toHeaders(headers),
         });
       });
     }
