@@ -252,16 +252,17 @@ export class PartitionLog {
 
   /**
    * Reads whole batches from the one holding `offset`, at most `maxBytes` (but always one whole
-   * batch), none reaching `maxOffset` (default: the high watermark). Returns null when there is
+   * batch), none at or above the high watermark. Returns null when there is
    * nothing at or after `offset` yet. Throws OFFSET_OUT_OF_RANGE outside [logStartOffset, nextOffset].
    * With `buffers`, the bytes are read into a buffer lent by that pool (read-buffers.ts): the
    * caller gives it back with `buffers.release(read.bytes)` once nothing reads it any more.
    */
-  read(offset: number, maxBytes: number, options: { readonly maxOffset?: number; readonly buffers?: ReadBuffers } = {}): LogRead | null {
+  read(offset: number, maxBytes: number, options: { readonly buffers?: ReadBuffers } = {}): LogRead | null {
     this.#assertOpen();
     this.#checkOffsetInRange(offset);
-    const maxOffset = options.maxOffset ?? this.highWatermark;
-    const allocate = options.buffers === undefined ? undefined : (size: number): Buffer => options.buffers!.acquire(size);
+    const maxOffset = this.highWatermark;
+    const { buffers } = options;
+    const allocate = buffers === undefined ? undefined : (size: number): Buffer => buffers.acquire(size);
     for (let i = this.#segmentIndexFor(offset); i < this.#segments.length; i++) {
       const segment = this.#segments[i];
       const result = segment.read(Math.max(offset, segment.baseOffset), maxBytes, maxOffset, allocate);
